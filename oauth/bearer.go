@@ -1,0 +1,178 @@
+package oauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/ory/fosite"
+
+	"github.com/specgate/specgate/oauth/store"
+)
+
+const accessTokenPrefix = "ory_at_"
+
+// tokenError is why a presented bearer token was refused.
+type tokenError struct {
+	description string
+	unavailable bool // the store failed; not the client's fault
+}
+
+// RequireBearer protects the MCP endpoint. Every request without a valid
+// access token in the Authorization header — any method — gets 401 with a
+// WWW-Authenticate challenge pointing at the resource metadata and naming
+// the scopes to request; bad, expired, revoked and wrong-audience tokens add
+// error="invalid_token". A valid token puts its Principal in the request
+// context. CORS preflights pass through untouched (they never carry
+// credentials); the MCP layer's CORS handling answers them.
+//
+// Verification costs one store lookup: the HMAC signature is checked first,
+// so garbage never reaches the store.
+func (s *Server) RequireBearer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		token, problem, present := bearerToken(r)
+		if !present {
+			s.writeUnauthorized(w, "", "An OAuth access token is required (Authorization: Bearer).")
+			return
+		}
+		if problem != "" {
+			s.writeUnauthorized(w, "invalid_token", problem)
+			return
+		}
+		p, terr := s.verifyAccessToken(r.Context(), token)
+		if terr != nil {
+			if terr.unavailable {
+				writeJSONError(w, http.StatusServiceUnavailable, "temporarily_unavailable", terr.description)
+				return
+			}
+			s.writeUnauthorized(w, "invalid_token", terr.description)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(ContextWithPrincipal(r.Context(), p)))
+	})
+}
+
+// bearerToken extracts the token from the Authorization header only (never
+// the query string). present is false when there is no Bearer credential at
+// all; problem is set for a malformed one.
+func bearerToken(r *http.Request) (token, problem string, present bool) {
+	values := r.Header.Values("Authorization")
+	if len(values) == 0 {
+		return "", "", false
+	}
+	if len(values) > 1 {
+		return "", "Send exactly one Authorization header.", true
+	}
+	scheme, rest, _ := strings.Cut(strings.TrimSpace(values[0]), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", "", false
+	}
+	token = strings.TrimSpace(rest)
+	if token == "" || strings.ContainsAny(token, " \t") {
+		return "", "The bearer token is malformed.", true
+	}
+	return token, "", true
+}
+
+// verifyAccessToken checks signature, existence (not revoked), expiry and
+// audience, and returns the caller.
+func (s *Server) verifyAccessToken(ctx context.Context, token string) (*Principal, *tokenError) {
+	invalid := func(d string) (*Principal, *tokenError) { return nil, &tokenError{description: d} }
+	raw, ok := strings.CutPrefix(token, accessTokenPrefix)
+	if !ok {
+		return invalid("The bearer token is not an access token issued by this server.")
+	}
+	if err := s.strategy.Enigma.Validate(ctx, raw); err != nil {
+		return invalid("The access token is invalid.")
+	}
+	req, err := s.store.GetAccessTokenSession(ctx, s.strategy.AccessTokenSignature(ctx, token), &store.Session{})
+	if errors.Is(err, fosite.ErrNotFound) {
+		return invalid("The access token is unknown, expired or revoked.")
+	}
+	if err != nil {
+		s.log.Error("access token lookup failed", "err", err)
+		return nil, &tokenError{description: "Token verification is unavailable; retry later.", unavailable: true}
+	}
+	sess, ok := req.GetSession().(*store.Session)
+	if !ok {
+		return invalid("The access token is invalid.")
+	}
+	if exp := sess.GetExpiresAt(fosite.AccessToken); !exp.IsZero() && !s.now().Before(exp) {
+		return invalid("The access token expired.")
+	}
+	aud := req.GetGrantedAudience()
+	if !aud.Has(s.resource) && !aud.Has(s.issuer) {
+		return invalid("The access token was issued for another resource.")
+	}
+	return &Principal{
+		Subject:       sess.Subject,
+		ClientID:      req.GetClient().GetID(),
+		Scopes:        slices.Clone(req.GetGrantedScopes()),
+		AllowedScopes: slices.Clone(sess.AllowedScopes),
+		Audience:      slices.Clone(aud),
+		GrantID:       req.GetID(),
+	}, nil
+}
+
+// writeUnauthorized writes the 401 challenge. errCode is empty when the
+// request carried no credentials (RFC 6750 §3.1: no error code then).
+func (s *Server) writeUnauthorized(w http.ResponseWriter, errCode, description string) {
+	parts := []string{`resource_metadata="` + s.ResourceMetadataURL() + `"`}
+	if sc := s.apiScopes(); len(sc) > 0 {
+		parts = append(parts, `scope="`+quoteSafe(strings.Join(sc, " "))+`"`)
+	}
+	if errCode != "" {
+		parts = append(parts, `error="`+errCode+`"`, `error_description="`+quoteSafe(description)+`"`)
+	}
+	w.Header().Set("WWW-Authenticate", "Bearer "+strings.Join(parts, ", "))
+	body := errCode
+	if body == "" {
+		body = "invalid_token"
+	}
+	writeJSONBody(w, http.StatusUnauthorized, map[string]string{"error": body, "error_description": description})
+}
+
+// WriteInsufficientScope answers 403 with a step-up challenge: the scope
+// parameter lists the needed scopes plus those the token already has (so the
+// client does not lose them by re-authorizing), which is what makes Claude
+// Code and the TS SDK start a new authorization.
+func (s *Server) WriteInsufficientScope(w http.ResponseWriter, r *http.Request, needed []string) {
+	scopes := slices.Clone(needed)
+	if p, ok := PrincipalFromContext(r.Context()); ok {
+		for _, sc := range p.Scopes {
+			if !slices.Contains(scopes, sc) {
+				scopes = append(scopes, sc)
+			}
+		}
+	}
+	w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", scope="`+quoteSafe(strings.Join(scopes, " "))+
+		`", resource_metadata="`+s.ResourceMetadataURL()+`"`)
+	writeJSONBody(w, http.StatusForbidden, map[string]string{
+		"error":             "insufficient_scope",
+		"error_description": "This operation requires the scope(s): " + strings.Join(needed, " "),
+	})
+}
+
+// quoteSafe drops characters that would break a quoted-string parameter.
+func quoteSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '"' || r == '\\' || r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func writeJSONBody(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
