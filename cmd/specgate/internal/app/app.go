@@ -1,0 +1,180 @@
+// Package app assembles specgate from its parts: spec loading and refresh,
+// conversion, the MCP endpoint, the forwarder and (optionally) the built-in
+// demo API, and serves them over HTTP.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/specgate/specgate/cmd/specgate/internal/config"
+	"github.com/specgate/specgate/proxy/catalog"
+	"github.com/specgate/specgate/proxy/convert"
+	"github.com/specgate/specgate/proxy/forward"
+	"github.com/specgate/specgate/proxy/mcpserver"
+	"github.com/specgate/specgate/proxy/refresh"
+	"github.com/specgate/specgate/proxy/specload"
+	"github.com/specgate/specgate/specs/demoapi"
+)
+
+// Version is stamped at build time (see cmd/specgate).
+var Version = "dev"
+
+// App is a running specgate instance.
+type App struct {
+	cfg       *config.Config
+	log       *slog.Logger
+	holder    *catalog.Holder
+	refresher *refresh.Refresher
+	mcp       *mcpserver.Server
+	mux       *http.ServeMux
+
+	demo    *demoapi.API
+	demoSrv *http.Server
+	// SpecSource is the spec URL or path actually served (the demo's URL in demo mode).
+	SpecSource string
+}
+
+// New loads the spec and builds the server. A spec that cannot be loaded is
+// an error naming the source and the problem.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
+	a := &App{cfg: cfg, log: log, holder: &catalog.Holder{}, mux: http.NewServeMux()}
+	a.SpecSource = cfg.Spec
+	if cfg.Spec == "" {
+		if err := a.startDemo(); err != nil {
+			return nil, err
+		}
+	}
+	loader := specload.NewLoader(specload.Options{
+		Timeout:               cfg.SpecTimeout,
+		MaxBytes:              cfg.SpecMaxBytes,
+		AllowExternalRefHosts: cfg.ExternalRefs,
+		UserAgent:             "specgate/" + Version,
+		Logger:                log,
+	})
+	a.refresher = refresh.New(loader, a.SpecSource, a.build, a.holder, refresh.Options{TTL: cfg.Refresh, Logger: log})
+	if err := a.refresher.Init(ctx); err != nil {
+		a.stopDemo()
+		return nil, err
+	}
+	fwd := forward.New(forward.Options{
+		Client:           forward.NewHTTPClient(),
+		Timeout:          cfg.UpstreamTimeout,
+		MaxResponseBytes: cfg.MaxResponseBytes,
+		UserAgent:        "specgate/" + Version,
+		Logger:           log,
+	})
+	a.mcp = mcpserver.New(mcpserver.Options{
+		Name:            "specgate",
+		Version:         Version,
+		Holder:          a.holder,
+		Caller:          fwd,
+		PublicURL:       cfg.PublicURL,
+		AllowedOrigins:  cfg.AllowedOrigins,
+		MaxRequestBytes: cfg.MaxRequestBytes,
+		Logger:          log,
+	})
+	a.routes()
+	return a, nil
+}
+
+// build converts a loaded document into a catalog bound to its upstream.
+func (a *App) build(ctx context.Context, doc *specload.Document, prev *catalog.Catalog) (*catalog.Catalog, error) {
+	base := a.cfg.BaseURL
+	if base == "" {
+		b, err := doc.BaseURL()
+		if err != nil {
+			return nil, fmt.Errorf("upstream base URL: %w", err)
+		}
+		base = b
+	}
+	cat, err := convert.Convert(doc.Spec, convert.Options{
+		MaxNameLength: a.cfg.ToolNameMaxLen,
+		Previous:      prev,
+		Logger:        a.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	cat.BaseURL = base
+	cat.Digest = doc.Digest
+	cat.SpecVersion = doc.SourceVersion
+	cat.Warnings = append(append([]catalog.Warning(nil), doc.Warnings...), cat.Warnings...)
+	return cat, nil
+}
+
+func (a *App) routes() {
+	a.mux.Handle("/mcp", a.mcp.Handler())
+	a.mux.HandleFunc("GET /healthz", a.healthz)
+}
+
+// Handler returns the root HTTP handler.
+func (a *App) Handler() http.Handler { return a.mux }
+
+// Catalog returns the catalog in force.
+func (a *App) Catalog() *catalog.Catalog { return a.holder.Current() }
+
+// Reload asks for an immediate spec reload (SIGHUP).
+func (a *App) Reload() { a.refresher.Trigger() }
+
+// Demo returns the built-in demo API, or nil when serving a configured spec.
+func (a *App) Demo() *demoapi.API { return a.demo }
+
+// Serve accepts connections on ln until ctx is done, then shuts down
+// gracefully: it stops accepting, lets in-flight requests finish for up to
+// 15 s and closes streams.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		// No WriteTimeout: MCP GET streams stay open; heartbeats keep them alive.
+		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go a.refresher.Run(rctx)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		a.stopDemo()
+		return err
+	case <-ctx.Done():
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer scancel()
+	_ = a.mcp.Close(sctx)
+	err := srv.Shutdown(sctx)
+	a.stopDemo()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (a *App) startDemo() error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("start demo API: %w", err)
+	}
+	a.demo = demoapi.New(demoapi.Options{Logger: a.log})
+	a.demoSrv = &http.Server{Handler: a.demo.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = a.demoSrv.Serve(ln) }()
+	a.SpecSource = "http://" + ln.Addr().String() + "/openapi.json"
+	a.log.Info("demo API started", "spec", a.SpecSource)
+	return nil
+}
+
+func (a *App) stopDemo() {
+	if a.demoSrv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = a.demoSrv.Shutdown(ctx)
+	}
+}

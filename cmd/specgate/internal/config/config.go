@@ -1,0 +1,75 @@
+// Package config defines every specgate setting once and loads it from, in
+// increasing precedence, built-in defaults, a YAML config file, SPECGATE_*
+// environment variables and command-line flags.
+//
+// A setting is a field of Config with a `key` tag (its dotted YAML path) and a
+// `help` tag. The environment variable and the flag are derived from the key
+// (serve.max_request_bytes -> SPECGATE_SERVE_MAX_REQUEST_BYTES and
+// --serve-max-request-bytes), so the three sources cannot drift apart, and the
+// README reference is generated from the same table (see Reference).
+package config
+
+import (
+	"time"
+)
+
+// Config is the whole specgate configuration.
+type Config struct {
+	// ConfigFile is the YAML file the rest was read from (flag/env only).
+	ConfigFile string `key:"config" help:"YAML config file to read settings from" file:"-"`
+
+	Spec    string `key:"spec" help:"OpenAPI/Swagger document: http(s) URL or file path; empty runs the built-in demo API"`
+	BaseURL string `key:"base_url" help:"upstream API base URL; default: the spec's servers[0] (resolved against the spec URL)"`
+
+	Listen    string `key:"listen" default:"127.0.0.1:8080" help:"address to listen on"`
+	PublicURL string `key:"public_url" help:"externally visible base URL of specgate (issuer and resource for OAuth); default http://<listen>"`
+	Auth      string `key:"auth" default:"oauth" enum:"none,oauth" help:"how MCP clients authenticate: oauth (built-in authorization server and login page) or none"`
+
+	InsecureAllowPublicNoAuth bool `key:"insecure_allow_public_no_auth" help:"allow --auth none on a non-loopback listen address"`
+
+	Refresh        time.Duration `key:"refresh" default:"5m" help:"how often to re-fetch the spec (conditional GET; jittered ±10%); 0 disables"`
+	SpecTimeout    time.Duration `key:"spec_timeout" default:"30s" help:"timeout for fetching the spec"`
+	SpecMaxBytes   int64         `key:"spec_max_bytes" default:"67108864" help:"largest spec document accepted, in bytes"`
+	ExternalRefs   []string      `key:"allow_external_ref_hosts" help:"hosts whose external $refs may be fetched (comma-separated); default none"`
+	ToolNameMaxLen int           `key:"tool_name_max_length" default:"64" help:"longest tool name (1-64); e.g. 48 keeps Claude Code's mcp__<server>__<tool> short"`
+
+	UpstreamTimeout  time.Duration `key:"upstream_timeout" default:"60s" help:"timeout for one upstream API call"`
+	MaxResponseBytes int64         `key:"max_response_bytes" default:"10485760" help:"largest upstream response read, in bytes"`
+	MaxRequestBytes  int64         `key:"max_request_bytes" default:"4194304" help:"largest MCP request body accepted, in bytes"`
+	AllowedOrigins   []string      `key:"allowed_origins" help:"browser Origins allowed to call /mcp (comma-separated); requests from other Origins get 403"`
+
+	UsersFile    string `key:"users_file" help:"YAML users file for the login page (create it with 'specgate users add'); required with --auth oauth unless running the demo"`
+	DemoPassword string `key:"demo_password" help:"password of the demo user 'demo' (built-in demo only); default: random, printed at start-up"`
+
+	OAuth  OAuthConfig  `key:"oauth"`
+	Scopes ScopesConfig `key:"scopes"`
+
+	LogLevel  string `key:"log_level" default:"info" enum:"debug,info,warn,error" help:"log level"`
+	LogFormat string `key:"log_format" default:"text" enum:"text,json" help:"log format"`
+}
+
+// OAuthConfig configures the built-in authorization server.
+type OAuthConfig struct {
+	Secret          string        `key:"secret" help:"secret (at least 32 characters) from which token-signing and cookie keys are derived; must be the same on every replica; default: random per process (tokens do not survive a restart)"`
+	SecretFile      string        `key:"secret_file" help:"file holding the secret (instead of oauth.secret)"`
+	AccessTokenTTL  time.Duration `key:"access_token_ttl" default:"1h" help:"lifetime of access tokens"`
+	RefreshTokenTTL time.Duration `key:"refresh_token_ttl" default:"720h" help:"lifetime of refresh tokens"`
+	RefreshGrace    time.Duration `key:"refresh_grace" default:"30s" help:"how long a just-rotated refresh token still works (clients retry)"`
+	LoginSession    time.Duration `key:"login_session" default:"12h" help:"how long a browser login lasts"`
+	RememberConsent time.Duration `key:"remember_consent" default:"0s" help:"skip the consent page this long after a user approved the same scopes for the same client; 0 always asks"`
+	MaxClients      int           `key:"max_clients" default:"10000" help:"most dynamically registered clients kept"`
+	CIMD            bool          `key:"cimd" default:"true" help:"accept client ID metadata documents (https client_id URLs, used by Claude Code)"`
+}
+
+// ScopesConfig names the OAuth scopes operations require when the spec
+// declares none, and overrides them.
+type ScopesConfig struct {
+	Read       string              `key:"read" default:"read" help:"scope required by GET/HEAD operations when the spec declares none"`
+	Write      string              `key:"write" default:"write" help:"scope required by POST/PUT/PATCH operations when the spec declares none"`
+	Admin      string              `key:"admin" default:"admin" help:"scope required by DELETE operations when the spec declares none"`
+	Operations map[string][]string `key:"operations" help:"scopes per tool name or operationId, overriding the spec (YAML map of lists; env/flag: name=scope1 scope2,name2=scope3)"`
+	Tags       map[string][]string `key:"tags" help:"scopes per OpenAPI tag, overriding the spec (same format as scopes.operations)"`
+}
+
+// Duration is re-exported for callers that build Config values in tests.
+type Duration = time.Duration

@@ -1,0 +1,194 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func load(t *testing.T, args []string, env map[string]string, file string) (*Config, error) {
+	t.Helper()
+	fs := FlagSet("test")
+	if file != "" {
+		p := filepath.Join(t.TempDir(), "specgate.yaml")
+		if err := os.WriteFile(p, []byte(file), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--config", p)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return Load(fs, func(k string) string { return env[k] })
+}
+
+func TestPrecedence(t *testing.T) {
+	file := "listen: 127.0.0.1:7000\nrefresh: 1m\nupstream_timeout: 5s\nallowed_origins: [http://a.example, http://b.example]\n"
+	env := map[string]string{"SPECGATE_REFRESH": "2m", "SPECGATE_UPSTREAM_TIMEOUT": "7s"}
+	cfg, err := load(t, []string{"--upstream-timeout", "9s"}, env, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != "127.0.0.1:7000" {
+		t.Errorf("listen from file: got %q", cfg.Listen)
+	}
+	if cfg.Refresh != 2*time.Minute {
+		t.Errorf("env must beat file: refresh = %v", cfg.Refresh)
+	}
+	if cfg.UpstreamTimeout != 9*time.Second {
+		t.Errorf("flag must beat env: upstream_timeout = %v", cfg.UpstreamTimeout)
+	}
+	if got := strings.Join(cfg.AllowedOrigins, " "); got != "http://a.example http://b.example" {
+		t.Errorf("allowed_origins = %q", got)
+	}
+	if cfg.MaxRequestBytes != 4<<20 {
+		t.Errorf("default max_request_bytes = %d", cfg.MaxRequestBytes)
+	}
+}
+
+func TestErrorsNameTheKey(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		env  map[string]string
+		file string
+		want string
+	}{
+		{"bad duration flag", []string{"--refresh", "soon"}, nil, "", "config: refresh (flag --refresh): invalid duration"},
+		{"bad duration env", nil, map[string]string{"SPECGATE_UPSTREAM_TIMEOUT": "x"}, "", "upstream_timeout (env SPECGATE_UPSTREAM_TIMEOUT)"},
+		{"unknown file key", nil, nil, "listen: 127.0.0.1:1\nlisten_adress: x\n", `:2: unknown key "listen_adress"`},
+		{"bad enum", []string{"--auth", "basic"}, nil, "", "must be one of none, oauth"},
+		{"bad bool in file", nil, nil, "insecure_allow_public_no_auth: maybe\n", "insecure_allow_public_no_auth (file"},
+		{"mapping where value expected", nil, nil, "listen:\n  a: b\n", "expected a single value"},
+		{"bad size", []string{"--max-request-bytes", "lots"}, nil, "", "invalid size"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := load(t, c.args, c.env, c.file)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error = %v, want it to contain %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		want string // empty: valid
+	}{
+		{"defaults", nil, ""},
+		{"public no auth refused", []string{"--listen", "0.0.0.0:8080", "--auth", "none"}, "--insecure-allow-public-no-auth"},
+		{"public no auth allowed", []string{"--listen", "0.0.0.0:8080", "--auth", "none", "--insecure-allow-public-no-auth"}, ""},
+		{"oauth needs users file", []string{"--spec", "x.yaml"}, "needs a users file"},
+		{"oauth with users file", []string{"--spec", "x.yaml", "--users-file", "u.yaml"}, ""},
+		{"short secret", []string{"--oauth-secret", "short"}, "at least 32 characters"},
+		{"demo password needs demo", []string{"--spec", "x.yaml", "--auth", "none", "--demo-password", "pw"}, "only applies to the built-in demo"},
+		{"public with oauth", []string{"--listen", "0.0.0.0:8080", "--auth", "oauth"}, ""},
+		{"name length", []string{"--tool-name-max-length", "80"}, "between 1 and 64"},
+		{"public url path", []string{"--public-url", "https://x.example/base"}, "must not have a path"},
+		{"base url scheme", []string{"--base-url", "ftp://x"}, "scheme must be http or https"},
+		{"listen", []string{"--listen", "8080"}, "not host:port"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := load(t, c.args, nil, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = cfg.Validate()
+			if c.want == "" && err != nil {
+				t.Fatalf("unexpected error: %v", err)
+			}
+			if c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+				t.Fatalf("error = %v, want %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestPublicURLDerived(t *testing.T) {
+	cfg, _ := load(t, []string{"--listen", "0.0.0.0:9000", "--auth", "oauth"}, nil, "")
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.PublicURL != "http://127.0.0.1:9000" {
+		t.Fatalf("public url = %q", cfg.PublicURL)
+	}
+	cfg, _ = load(t, []string{"--public-url", "HTTPS://MCP.Example.COM/"}, nil, "")
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.PublicURL != "https://mcp.example.com" {
+		t.Fatalf("public url not canonical: %q", cfg.PublicURL)
+	}
+}
+
+func TestSpellingsAgree(t *testing.T) {
+	for _, s := range Settings() {
+		want := "SPECGATE_" + strings.ToUpper(strings.ReplaceAll(strings.ReplaceAll(s.Key, ".", "_"), "-", "_"))
+		if s.Env != want || strings.ReplaceAll(s.Flag, "-", "_") != strings.ReplaceAll(s.Key, ".", "_") {
+			t.Errorf("setting %s: env %s flag %s disagree", s.Key, s.Env, s.Flag)
+		}
+		if s.Help == "" {
+			t.Errorf("setting %s has no help", s.Key)
+		}
+	}
+}
+
+// TestReadmeReference keeps the README's configuration table generated from
+// the settings: run `go test ./cmd/specgate/internal/config -update-readme`
+// after changing a setting.
+func TestReadmeReference(t *testing.T) {
+	path := filepath.Join("..", "..", "..", "..", "README.md")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read README: %v", err)
+	}
+	const begin, end = "<!-- BEGIN CONFIG REFERENCE -->\n", "<!-- END CONFIG REFERENCE -->"
+	s := string(data)
+	i, j := strings.Index(s, begin), strings.Index(s, end)
+	if i < 0 || j < i {
+		t.Fatalf("README has no %q ... %q block", begin, end)
+	}
+	want := s[:i+len(begin)] + Reference() + s[j:]
+	if *updateReadme {
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if want != s {
+		t.Fatal("README configuration reference is out of date: run go test ./cmd/specgate/internal/config -update-readme")
+	}
+}
+
+func TestNestedAndMapSettings(t *testing.T) {
+	file := "oauth:\n  access_token_ttl: 15m\nscopes:\n  read: tasks:read\n  operations:\n    deleteTask: [tasks:admin, audit]\n    getTask: tasks:read\n"
+	env := map[string]string{"SPECGATE_SCOPES_TAGS": "billing=billing:read billing:write,ops=ops"}
+	cfg, err := load(t, []string{"--oauth-refresh-grace", "5s"}, env, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.OAuth.AccessTokenTTL != 15*time.Minute || cfg.OAuth.RefreshGrace != 5*time.Second || cfg.OAuth.RefreshTokenTTL != 720*time.Hour {
+		t.Errorf("oauth section: %+v", cfg.OAuth)
+	}
+	if cfg.Scopes.Read != "tasks:read" || cfg.Scopes.Write != "write" {
+		t.Errorf("scope names: %+v", cfg.Scopes)
+	}
+	if got := strings.Join(cfg.Scopes.Operations["deleteTask"], " "); got != "tasks:admin audit" {
+		t.Errorf("operations override = %q", got)
+	}
+	if got := strings.Join(cfg.Scopes.Tags["billing"], " "); got != "billing:read billing:write" || len(cfg.Scopes.Tags["ops"]) != 1 {
+		t.Errorf("tags override = %v", cfg.Scopes.Tags)
+	}
+	if _, err := load(t, nil, nil, "oauth:\n  acces_token_ttl: 1h\n"); err == nil || !strings.Contains(err.Error(), `unknown key "oauth.acces_token_ttl"`) {
+		t.Errorf("unknown nested key: %v", err)
+	}
+	if _, err := load(t, []string{"--scopes-operations", "noequals"}, nil, ""); err == nil || !strings.Contains(err.Error(), "name=scope1") {
+		t.Errorf("bad map entry: %v", err)
+	}
+}

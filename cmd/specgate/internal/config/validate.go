@@ -1,0 +1,123 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+)
+
+// Validate checks settings that depend on each other and fills derived
+// defaults (PublicURL). Every error names the setting.
+func (c *Config) Validate() error {
+	if c.ToolNameMaxLen < 1 || c.ToolNameMaxLen > 64 {
+		return c.errorf("tool_name_max_length", "must be between 1 and 64, got %d", c.ToolNameMaxLen)
+	}
+	if c.MaxRequestBytes < 1024 {
+		return c.errorf("max_request_bytes", "must be at least 1024, got %d", c.MaxRequestBytes)
+	}
+	if c.MaxResponseBytes < 1024 {
+		return c.errorf("max_response_bytes", "must be at least 1024, got %d", c.MaxResponseBytes)
+	}
+	if c.UpstreamTimeout <= 0 {
+		return c.errorf("upstream_timeout", "must be positive")
+	}
+	host, _, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return c.errorf("listen", "%q is not host:port: %v", c.Listen, err)
+	}
+	if c.Auth == "none" && !IsLoopbackHost(host) && !c.InsecureAllowPublicNoAuth {
+		return c.errorf("auth", "--auth none on the non-loopback address %s would expose the API to anyone; listen on 127.0.0.1, use --auth oauth, or set --insecure-allow-public-no-auth", c.Listen)
+	}
+	if c.BaseURL != "" {
+		if err := checkHTTPURL(c.BaseURL); err != nil {
+			return c.errorf("base_url", "%v", err)
+		}
+		c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	}
+	if c.PublicURL == "" {
+		h := host
+		if h == "" || h == "0.0.0.0" || h == "::" {
+			h = "127.0.0.1"
+		}
+		_, port, _ := net.SplitHostPort(c.Listen)
+		c.PublicURL = "http://" + net.JoinHostPort(h, port)
+	}
+	if err := checkHTTPURL(c.PublicURL); err != nil {
+		return c.errorf("public_url", "%v", err)
+	}
+	u, _ := url.Parse(c.PublicURL)
+	if u.Path != "" && u.Path != "/" {
+		return c.errorf("public_url", "%q must not have a path (specgate serves at the root of its origin)", c.PublicURL)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return c.errorf("public_url", "%q must not have a query or fragment", c.PublicURL)
+	}
+	c.PublicURL = strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
+	if c.OAuth.Secret != "" && c.OAuth.SecretFile != "" {
+		return c.errorf("oauth.secret", "set either oauth.secret or oauth.secret_file, not both")
+	}
+	if c.OAuth.SecretFile != "" {
+		data, err := os.ReadFile(c.OAuth.SecretFile)
+		if err != nil {
+			return c.errorf("oauth.secret_file", "%v", err)
+		}
+		c.OAuth.Secret = strings.TrimSpace(string(data))
+	}
+	if c.OAuth.Secret != "" && len(c.OAuth.Secret) < 32 {
+		return c.errorf("oauth.secret", "must be at least 32 characters, got %d", len(c.OAuth.Secret))
+	}
+	if c.Auth == "oauth" && c.Spec != "" && c.UsersFile == "" {
+		return c.errorf("users_file", "--auth oauth needs a users file for the login page: create one with 'specgate users add NAME --users-file users.yaml' and pass --users-file")
+	}
+	if c.DemoPassword != "" && c.Spec != "" {
+		return c.errorf("demo_password", "only applies to the built-in demo (no --spec)")
+	}
+	for _, o := range c.AllowedOrigins {
+		if o == "*" {
+			continue
+		}
+		if err := checkHTTPURL(o); err != nil {
+			return c.errorf("allowed_origins", "%q: %v", o, err)
+		}
+	}
+	return nil
+}
+
+func (c *Config) errorf(key, format string, args ...any) error {
+	for _, s := range Settings() {
+		if s.Key == key {
+			return &Error{Setting: s, Source: "value", Err: fmt.Errorf(format, args...)}
+		}
+	}
+	return fmt.Errorf("config: %s: %s", key, fmt.Sprintf(format, args...))
+}
+
+func checkHTTPURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("invalid URL %q: %v", raw, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("invalid URL %q: scheme must be http or https", raw)
+	}
+	if u.Host == "" {
+		return errors.New("invalid URL " + fmt.Sprintf("%q", raw) + ": missing host")
+	}
+	if u.User != nil {
+		return fmt.Errorf("invalid URL %q: credentials in URLs are not allowed", raw)
+	}
+	return nil
+}
+
+// IsLoopbackHost reports whether host (no port) is localhost or a loopback IP.
+func IsLoopbackHost(host string) bool {
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

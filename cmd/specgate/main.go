@@ -1,0 +1,81 @@
+// Command specgate serves any OpenAPI backend as a remote MCP server.
+//
+// Usage:
+//
+//	specgate                      run the built-in demo (same settings as serve)
+//	specgate serve [flags]        serve an API's spec at /mcp
+//	specgate tools [flags]        convert a spec and print its tools
+//	specgate demo-api [--listen]  serve only the demo upstream API
+//	specgate version              print version information
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Stamped with -ldflags "-X main.version=... -X main.commit=...".
+var (
+	version = "dev"
+	commit  = "unknown"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+}
+
+// run dispatches a command line and returns the process exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = cmdServe(ctx, args, stdout, stderr, getenv)
+	case "tools":
+		err = cmdTools(ctx, args, stdout, stderr, getenv)
+	case "demo-api":
+		err = cmdDemoAPI(ctx, args, stdout, stderr)
+	case "version":
+		fmt.Fprintf(stdout, "specgate %s (commit %s, %s)\n", version, commit, goVersion())
+		return 0
+	case "help", "-h", "--help":
+		usage(stdout)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "specgate: unknown command %q\n\n", cmd)
+		usage(stderr)
+		return 2
+	}
+	if err == nil {
+		return 0
+	}
+	if err == errUsage {
+		return 2
+	}
+	fmt.Fprintf(stderr, "specgate: %v\n", err)
+	return 1
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `specgate serves any OpenAPI backend as a remote MCP server.
+
+Usage:
+  specgate                       run the built-in demo API behind specgate
+  specgate serve [flags]         serve --spec URL|FILE at /mcp
+  specgate tools [flags]         convert --spec URL|FILE and print the tools (--format table|json)
+  specgate demo-api [--listen]   serve only the demo upstream API (spec at /openapi.json)
+  specgate version               print version, commit and Go version
+
+Run "specgate serve --help" for every setting; each flag is also an environment
+variable SPECGATE_* and a key of the YAML file given with --config.
+`)
+}

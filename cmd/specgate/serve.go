@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/specgate/specgate/cmd/specgate/internal/app"
+	"github.com/specgate/specgate/cmd/specgate/internal/config"
+)
+
+var errUsage = errors.New("usage")
+
+// loadConfig parses flags and merges them with env and the config file.
+// extra registers command-specific flags before parsing (may be nil).
+func loadConfig(name string, args []string, stderr io.Writer, getenv func(string) string, extra func(*flag.FlagSet)) (*config.Config, error) {
+	fs := config.FlagSet(name)
+	fs.SetOutput(stderr)
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, errUsage
+		}
+		return nil, errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "specgate %s: unexpected argument %q\n", name, fs.Arg(0))
+		return nil, errUsage
+	}
+	cfg, err := config.Load(fs, getenv)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	cfg, err := loadConfig("serve", args, stderr, getenv, nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	app.Version = version
+	a, err := app.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			log.Info("SIGHUP: reloading spec")
+			a.Reload()
+		}
+	}()
+	cat := a.Catalog()
+	log.Info("specgate ready", "listen", ln.Addr().String(), "mcp", cfg.PublicURL+"/mcp",
+		"spec", a.SpecSource, "tools", cat.Len(), "upstream", cat.BaseURL, "auth", cfg.Auth)
+	printNextSteps(stdout, cfg, a)
+	return a.Serve(ctx, ln)
+}
+
+func printNextSteps(w io.Writer, cfg *config.Config, a *app.App) {
+	cat := a.Catalog()
+	what := "the API at " + a.SpecSource
+	if a.Demo() != nil {
+		what = "the built-in demo API (" + a.SpecSource + ")"
+	}
+	fmt.Fprintf(w, "\nspecgate is serving %d tools for %s\n", cat.Len(), what)
+	fmt.Fprintf(w, "MCP endpoint: %s/mcp\n\n", cfg.PublicURL)
+	fmt.Fprintf(w, "Connect Claude Code:\n  claude mcp add --transport http specgate %s/mcp\n\n", cfg.PublicURL)
+}
+
+func goVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.GoVersion != "" {
+		return bi.GoVersion
+	}
+	return runtime.Version()
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/specgate/specgate/proxy/catalog"
+	"github.com/specgate/specgate/proxy/convert"
+	"github.com/specgate/specgate/proxy/specload"
+	"github.com/specgate/specgate/specs/demoapi"
+)
+
+// toolJSON is one tool as printed by `specgate tools --format json`.
+type toolJSON struct {
+	Name         string                        `json:"name"`
+	Title        string                        `json:"title,omitempty"`
+	Description  string                        `json:"description"`
+	Method       string                        `json:"method"`
+	Path         string                        `json:"path"`
+	OperationID  string                        `json:"operationId,omitempty"`
+	Tags         []string                      `json:"tags,omitempty"`
+	Deprecated   bool                          `json:"deprecated,omitempty"`
+	InputSchema  json.RawMessage               `json:"inputSchema"`
+	OutputSchema json.RawMessage               `json:"outputSchema,omitempty"`
+	Annotations  catalog.Annotations           `json:"annotations"`
+	Scopes       []string                      `json:"scopes,omitempty"`
+	Security     []catalog.SecurityRequirement `json:"security,omitempty"`
+}
+
+func cmdTools(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	var format *string
+	cfg, err := loadConfig("tools", args, stderr, getenv, func(fs *flag.FlagSet) {
+		format = fs.String("format", "table", "output format: table or json")
+	})
+	if err != nil {
+		return err
+	}
+	if *format != "table" && *format != "json" {
+		return fmt.Errorf("--format %q: must be table or json", *format)
+	}
+	opts := specload.Options{
+		Timeout:               cfg.SpecTimeout,
+		MaxBytes:              cfg.SpecMaxBytes,
+		AllowExternalRefHosts: cfg.ExternalRefs,
+		UserAgent:             "specgate/" + version,
+	}
+	var doc *specload.Document
+	if cfg.Spec == "" {
+		doc, err = specload.Parse(ctx, demoapi.New(demoapi.Options{}).Spec(), "built-in demo API", opts)
+	} else {
+		doc, err = specload.NewLoader(opts).Load(ctx, cfg.Spec)
+	}
+	if err != nil {
+		return err
+	}
+	cat, err := convert.Convert(doc.Spec, convert.Options{MaxNameLength: cfg.ToolNameMaxLen})
+	if err != nil {
+		return fmt.Errorf("convert %s: %w", doc.Source, err)
+	}
+	for _, w := range append(doc.Warnings, cat.Warnings...) {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
+	if *format == "json" {
+		out := make([]toolJSON, 0, cat.Len())
+		for _, op := range cat.Operations() {
+			out = append(out, toolJSON{
+				Name: op.Name, Title: op.Title, Description: op.Description, Method: op.Method, Path: op.Path,
+				OperationID: op.OperationID, Tags: op.Tags, Deprecated: op.Deprecated,
+				InputSchema: op.InputSchema, OutputSchema: op.OutputSchema, Annotations: op.Annotations,
+				Scopes: op.Scopes, Security: op.Security,
+			})
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tMETHOD\tPATH\tSCOPES\tHINTS")
+	for _, op := range cat.Operations() {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", op.Name, op.Method, op.Path, strings.Join(op.Scopes, " "), hints(op.Annotations))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\n%d tools from %s (%s, spec %s)\n", cat.Len(), doc.Source, cat.Title, doc.SourceVersion)
+	return nil
+}
+
+func hints(a catalog.Annotations) string {
+	var h []string
+	if a.ReadOnly {
+		h = append(h, "read-only")
+	}
+	if a.Destructive {
+		h = append(h, "destructive")
+	}
+	if a.Idempotent {
+		h = append(h, "idempotent")
+	}
+	return strings.Join(h, ",")
+}
