@@ -5,6 +5,7 @@
 //	specgate                      run the built-in demo (same settings as serve)
 //	specgate serve [flags]        serve an API's spec at /mcp
 //	specgate tools [flags]        convert a spec and print its tools
+//	specgate users add NAME       add a user to a users file
 //	specgate demo-api [--listen]  serve only the demo upstream API
 //	specgate version              print version information
 package main
@@ -42,6 +43,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdServe(ctx, args, stdout, stderr, getenv)
 	case "tools":
 		err = cmdTools(ctx, args, stdout, stderr, getenv)
+	case "users":
+		err = cmdUsers(args, stdin, stdout, stderr, getenv)
 	case "demo-api":
 		err = cmdDemoAPI(ctx, args, stdout, stderr)
 	case "version":
@@ -72,6 +75,8 @@ Usage:
   specgate                       run the built-in demo API behind specgate
   specgate serve [flags]         serve --spec URL|FILE at /mcp
   specgate tools [flags]         convert --spec URL|FILE and print the tools (--format table|json)
+  specgate users add NAME --users-file FILE [--scopes a,b]
+                                 add or update a login user (password from stdin or a prompt)
   specgate demo-api [--listen]   serve only the demo upstream API (spec at /openapi.json)
   specgate version               print version, commit and Go version
 

@@ -98,6 +98,18 @@ func printNextSteps(w io.Writer, cfg *config.Config, a *app.App) {
 	fmt.Fprintf(w, "\nspecgate is serving %d tools for %s\n", cat.Len(), what)
 	fmt.Fprintf(w, "MCP endpoint: %s/mcp\n\n", cfg.PublicURL)
 	fmt.Fprintf(w, "Connect Claude Code:\n  claude mcp add --transport http specgate %s/mcp\n\n", cfg.PublicURL)
+	switch {
+	case cfg.Auth == "none":
+		fmt.Fprintf(w, "Authentication is OFF (--auth none): anyone who can reach %s can call the API.\n\n", cfg.Listen)
+	case a.DemoPassword != "":
+		fmt.Fprintf(w, "Your client will open a browser to log in. Demo user:\n  username: demo\n  password: %s\n", a.DemoPassword)
+		if cfg.DemoPassword == "" {
+			fmt.Fprintf(w, "  (random for this run; set SPECGATE_DEMO_PASSWORD to choose one)\n")
+		}
+		fmt.Fprintln(w)
+	default:
+		fmt.Fprintf(w, "Your client will open a browser to log in with a user from %s.\n\n", cfg.UsersFile)
+	}
 }
 
 func goVersion() string {

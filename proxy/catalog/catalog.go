@@ -166,6 +166,8 @@ type Catalog struct {
 	Digest string
 	// Warnings collected while loading and converting.
 	Warnings []Warning
+	// ScopeDescriptions maps OAuth scope names to the spec's descriptions.
+	ScopeDescriptions map[string]string
 
 	ops    []*Operation
 	byName map[string]*Operation

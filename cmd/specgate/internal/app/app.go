@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/specgate/specgate/cmd/specgate/internal/config"
+	"github.com/specgate/specgate/oauth"
+	"github.com/specgate/specgate/oauth/scopes"
 	"github.com/specgate/specgate/proxy/catalog"
 	"github.com/specgate/specgate/proxy/convert"
 	"github.com/specgate/specgate/proxy/forward"
@@ -33,11 +35,15 @@ type App struct {
 	refresher *refresh.Refresher
 	mcp       *mcpserver.Server
 	mux       *http.ServeMux
+	oauth     *oauth.Server
+	policy    scopes.Policy
 
 	demo    *demoapi.API
 	demoSrv *http.Server
 	// SpecSource is the spec URL or path actually served (the demo's URL in demo mode).
 	SpecSource string
+	// DemoPassword is the demo user's password (demo mode with --auth oauth).
+	DemoPassword string
 }
 
 // New loads the spec and builds the server. A spec that cannot be loaded is
@@ -62,6 +68,16 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		a.stopDemo()
 		return nil, err
 	}
+	var access mcpserver.Access
+	var authenticate func(http.Handler) http.Handler
+	if cfg.Auth == "oauth" {
+		if err := a.setupOAuth(); err != nil {
+			a.stopDemo()
+			return nil, err
+		}
+		access = scopeAccess{policy: a.policy, srv: a.oauth}
+		authenticate = a.oauth.RequireBearer
+	}
 	fwd := forward.New(forward.Options{
 		Client:           forward.NewHTTPClient(),
 		Timeout:          cfg.UpstreamTimeout,
@@ -76,6 +92,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		Caller:          fwd,
 		PublicURL:       cfg.PublicURL,
 		AllowedOrigins:  cfg.AllowedOrigins,
+		Access:          access,
+		Authenticate:    authenticate,
 		MaxRequestBytes: cfg.MaxRequestBytes,
 		Logger:          log,
 	})
@@ -105,12 +123,16 @@ func (a *App) build(ctx context.Context, doc *specload.Document, prev *catalog.C
 	cat.Digest = doc.Digest
 	cat.SpecVersion = doc.SourceVersion
 	cat.Warnings = append(append([]catalog.Warning(nil), doc.Warnings...), cat.Warnings...)
+	cat.ScopeDescriptions = scopeDescriptions(doc.Spec)
 	return cat, nil
 }
 
 func (a *App) routes() {
 	a.mux.Handle("/mcp", a.mcp.Handler())
 	a.mux.HandleFunc("GET /healthz", a.healthz)
+	if a.oauth != nil {
+		a.oauth.Register(a.mux)
+	}
 }
 
 // Handler returns the root HTTP handler.
