@@ -2,6 +2,7 @@ package mcpserver
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,9 +68,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
 		if s.opts.Access != nil {
-			if op := s.stepUpNeeded(r, body); op != nil {
+			names := toolCallNames(body)
+			if op := s.stepUpNeeded(r, names); op != nil {
 				s.opts.Access.Challenge(w, r, op)
 				return
+			}
+			if len(names) > 0 {
+				// Let a called tool through the list filter so its handler
+				// can explain a Deny instead of "tool not found".
+				r = r.WithContext(context.WithValue(r.Context(), callingKey{}, names))
 			}
 		}
 	}
@@ -95,12 +102,12 @@ func setCORS(w http.ResponseWriter, r *http.Request, origin string) bool {
 
 // stepUpNeeded returns the operation of a tools/call in body when the caller
 // must first obtain more scope.
-func (s *Server) stepUpNeeded(r *http.Request, body []byte) *catalog.Operation {
+func (s *Server) stepUpNeeded(r *http.Request, names []string) *catalog.Operation {
 	snap := s.snap.Load()
 	if snap == nil {
 		return nil
 	}
-	for _, name := range toolCallNames(body) {
+	for _, name := range names {
 		op, ok := snap.cat.Lookup(name)
 		if !ok {
 			continue
@@ -110,6 +117,20 @@ func (s *Server) stepUpNeeded(r *http.Request, body []byte) *catalog.Operation {
 		}
 	}
 	return nil
+}
+
+// callingKey marks a request context with the tools its tools/call names.
+type callingKey struct{}
+
+// isCalling reports whether ctx belongs to a tools/call of tool name.
+func isCalling(ctx context.Context, name string) bool {
+	names, _ := ctx.Value(callingKey{}).([]string)
+	for _, n := range names {
+		if n == name {
+			return true
+		}
+	}
+	return false
 }
 
 // toolCallNames extracts the tool names of the tools/call requests in a

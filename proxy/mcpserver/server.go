@@ -210,7 +210,7 @@ func (s *Server) filterTools(ctx context.Context, tools []mcp.Tool) []mcp.Tool {
 	}
 	out := tools[:0:0]
 	for _, t := range tools {
-		if op, ok := snap.cat.Lookup(t.Name); ok && s.opts.Access.Visible(ctx, op) {
+		if op, ok := snap.cat.Lookup(t.Name); ok && (s.opts.Access.Visible(ctx, op) || isCalling(ctx, t.Name)) {
 			out = append(out, t)
 		}
 	}
