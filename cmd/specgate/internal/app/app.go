@@ -38,6 +38,8 @@ type App struct {
 	oauth     *oauth.Server
 	policy    scopes.Policy
 
+	readyChecks []readyCheck
+
 	demo    *demoapi.API
 	demoSrv *http.Server
 	// SpecSource is the spec URL or path actually served (the demo's URL in demo mode).
@@ -130,6 +132,7 @@ func (a *App) build(ctx context.Context, doc *specload.Document, prev *catalog.C
 func (a *App) routes() {
 	a.mux.Handle("/mcp", a.mcp.Handler())
 	a.mux.HandleFunc("GET /healthz", a.healthz)
+	a.mux.HandleFunc("GET /readyz", a.readyz)
 	if a.oauth != nil {
 		a.oauth.Register(a.mux)
 	}

@@ -26,3 +26,38 @@ func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(body)
 }
+
+// readyCheck is one dependency /readyz reports on.
+type readyCheck struct {
+	name  string
+	check func(r *http.Request) error
+}
+
+// readyz reports whether this instance can serve: a spec is loaded and every
+// dependency (e.g. the shared store) answers. 503 when not.
+func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
+	checks := map[string]string{}
+	ready := true
+	if a.holder.Current() == nil {
+		checks["spec"] = "no spec loaded"
+		ready = false
+	} else {
+		checks["spec"] = "ok"
+	}
+	for _, c := range a.readyChecks {
+		if err := c.check(r); err != nil {
+			checks[c.name] = err.Error()
+			ready = false
+		} else {
+			checks[c.name] = "ok"
+		}
+	}
+	status := http.StatusOK
+	if !ready {
+		status = http.StatusServiceUnavailable
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"ready": ready, "checks": checks})
+}
