@@ -5,6 +5,8 @@
 //	specgate                      run the built-in demo (same settings as serve)
 //	specgate serve [flags]        serve an API's spec at /mcp
 //	specgate tools [flags]        convert a spec and print its tools
+//	specgate call TOOL 'JSON'     call one tool from the command line
+//	specgate config check [FILE]  validate a configuration
 //	specgate users add NAME       add a user to a users file
 //	specgate demo-api [--listen]  serve only the demo upstream API
 //	specgate version              print version information
@@ -43,6 +45,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdServe(ctx, args, stdout, stderr, getenv)
 	case "tools":
 		err = cmdTools(ctx, args, stdout, stderr, getenv)
+	case "call":
+		err = cmdCall(ctx, args, stdout, stderr, getenv)
+	case "config":
+		err = cmdConfig(ctx, args, stdout, stderr, getenv)
 	case "users":
 		err = cmdUsers(args, stdin, stdout, stderr, getenv)
 	case "demo-api":
@@ -75,6 +81,9 @@ Usage:
   specgate                       run the built-in demo API behind specgate
   specgate serve [flags]         serve --spec URL|FILE at /mcp
   specgate tools [flags]         convert --spec URL|FILE and print the tools (--format table|json)
+  specgate call --spec URL|FILE TOOL '{"arg": "value"}'
+                                 call one tool against the upstream API and print the result
+  specgate config check [FILE]   validate a config (file, env, flags) and print what would be served
   specgate users add NAME --users-file FILE [--scopes a,b]
                                  add or update a login user (password from stdin or a prompt)
   specgate demo-api [--listen]   serve only the demo upstream API (spec at /openapi.json)

@@ -22,6 +22,7 @@ var errUsage = errors.New("usage")
 
 // loadConfig parses flags and merges them with env and the config file.
 // extra registers command-specific flags before parsing (may be nil).
+// Only "serve" (and the demo) apply the serve-time checks (auth, users file).
 func loadConfig(name string, args []string, stderr io.Writer, getenv func(string) string, extra func(*flag.FlagSet)) (*config.Config, error) {
 	fs := config.FlagSet(name)
 	fs.SetOutput(stderr)
@@ -42,7 +43,11 @@ func loadConfig(name string, args []string, stderr io.Writer, getenv func(string
 	if err != nil {
 		return nil, err
 	}
-	if err := cfg.Validate(); err != nil {
+	validate := cfg.Validate
+	if name == "serve" || name == "config check" {
+		validate = cfg.ValidateServe
+	}
+	if err := validate(); err != nil {
 		return nil, err
 	}
 	return cfg, nil

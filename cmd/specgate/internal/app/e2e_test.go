@@ -29,7 +29,7 @@ func startApp(t *testing.T, cfg *config.Config) (*app.App, string) {
 	}
 	cfg.Listen = ln.Addr().String()
 	cfg.PublicURL = ""
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.ValidateServe(); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -99,7 +99,7 @@ func TestValidate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = cfg.Validate()
+			err = cfg.ValidateServe()
 			if c.want == "" && err != nil {
 				t.Fatalf("unexpected error: %v", err)
 			}

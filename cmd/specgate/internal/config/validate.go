@@ -28,9 +28,6 @@ func (c *Config) Validate() error {
 	if err != nil {
 		return c.errorf("listen", "%q is not host:port: %v", c.Listen, err)
 	}
-	if c.Auth == "none" && !IsLoopbackHost(host) && !c.InsecureAllowPublicNoAuth {
-		return c.errorf("auth", "--auth none on the non-loopback address %s would expose the API to anyone; listen on 127.0.0.1, use --auth oauth, or set --insecure-allow-public-no-auth", c.Listen)
-	}
 	if c.BaseURL != "" {
 		if err := checkHTTPURL(c.BaseURL); err != nil {
 			return c.errorf("base_url", "%v", err)
@@ -69,9 +66,6 @@ func (c *Config) Validate() error {
 	if c.OAuth.Secret != "" && len(c.OAuth.Secret) < 32 {
 		return c.errorf("oauth.secret", "must be at least 32 characters, got %d", len(c.OAuth.Secret))
 	}
-	if c.Auth == "oauth" && c.Spec != "" && c.UsersFile == "" {
-		return c.errorf("users_file", "--auth oauth needs a users file for the login page: create one with 'specgate users add NAME --users-file users.yaml' and pass --users-file")
-	}
 	if c.DemoPassword != "" && c.Spec != "" {
 		return c.errorf("demo_password", "only applies to the built-in demo (no --spec)")
 	}
@@ -108,6 +102,22 @@ func checkHTTPURL(raw string) error {
 	}
 	if u.User != nil {
 		return fmt.Errorf("invalid URL %q: credentials in URLs are not allowed", raw)
+	}
+	return nil
+}
+
+// ValidateServe adds the checks that matter only when serving: Validate
+// first, then authentication settings.
+func (c *Config) ValidateServe() error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	host, _, _ := net.SplitHostPort(c.Listen)
+	if c.Auth == "none" && !IsLoopbackHost(host) && !c.InsecureAllowPublicNoAuth {
+		return c.errorf("auth", "--auth none on the non-loopback address %s would expose the API to anyone; listen on 127.0.0.1, use --auth oauth, or set --insecure-allow-public-no-auth", c.Listen)
+	}
+	if c.Auth == "oauth" && c.Spec != "" && c.UsersFile == "" {
+		return c.errorf("users_file", "--auth oauth needs a users file for the login page: create one with 'specgate users add NAME --users-file users.yaml' and pass --users-file")
 	}
 	return nil
 }

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/specgate/specgate/cmd/specgate/internal/config"
+	"github.com/specgate/specgate/oauth/users"
+	"github.com/specgate/specgate/proxy/catalog"
+	"github.com/specgate/specgate/proxy/convert"
+	"github.com/specgate/specgate/proxy/forward"
+	"github.com/specgate/specgate/proxy/specload"
+)
+
+// cmdCall invokes one tool from the command line, for testing an API mapping
+// without an MCP client: specgate call --spec URL|FILE TOOL '{"arg": 1}'.
+func cmdCall(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	// Flags may come before or after TOOL and JSON; pull the positionals out.
+	var flagArgs, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if strings.HasPrefix(a, "-") {
+			flagArgs = append(flagArgs, a)
+			if !strings.Contains(a, "=") && i+1 < len(args) && !isBoolFlag(a) {
+				flagArgs = append(flagArgs, args[i+1])
+				i++
+			}
+			continue
+		}
+		pos = append(pos, a)
+	}
+	cfg, err := loadConfig("call", flagArgs, stderr, getenv, nil)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 1 || len(pos) > 2 {
+		fmt.Fprintln(stderr, "usage: specgate call --spec URL|FILE [--base-url URL] TOOL ['{\"argument\": \"value\"}']")
+		return errUsage
+	}
+	toolArgs := map[string]any{}
+	if len(pos) == 2 {
+		dec := json.NewDecoder(strings.NewReader(pos[1]))
+		dec.UseNumber()
+		if err := dec.Decode(&toolArgs); err != nil {
+			return fmt.Errorf("arguments must be a JSON object: %v", err)
+		}
+	}
+	cat, err := loadCatalog(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	op, ok := cat.Lookup(pos[0])
+	if !ok {
+		return fmt.Errorf("no tool %q in %s (run 'specgate tools' to list them)", pos[0], cfg.Spec)
+	}
+	if cat.BaseURL == "" {
+		return fmt.Errorf("no upstream base URL: the spec has no absolute servers[0]; pass --base-url")
+	}
+	fwd := forward.New(forward.Options{Timeout: cfg.UpstreamTimeout, MaxResponseBytes: cfg.MaxResponseBytes, UserAgent: "specgate/" + version})
+	res := fwd.Call(ctx, cat.BaseURL, op, toolArgs)
+	printResult(stdout, res)
+	if res.IsError {
+		return fmt.Errorf("%s returned an error", op.Name)
+	}
+	return nil
+}
+
+func isBoolFlag(a string) bool {
+	name := strings.TrimLeft(a, "-")
+	for _, s := range config.Settings() {
+		if s.Flag == name {
+			return s.Type == "bool"
+		}
+	}
+	return false
+}
+
+// loadCatalog loads and converts the configured spec, warnings to stderr.
+func loadCatalog(ctx context.Context, cfg *config.Config, stderr io.Writer) (*catalog.Catalog, error) {
+	if cfg.Spec == "" {
+		return nil, fmt.Errorf("--spec is required")
+	}
+	doc, err := specload.NewLoader(specload.Options{
+		Timeout: cfg.SpecTimeout, MaxBytes: cfg.SpecMaxBytes, AllowExternalRefHosts: cfg.ExternalRefs,
+		UserAgent: "specgate/" + version,
+	}).Load(ctx, cfg.Spec)
+	if err != nil {
+		return nil, err
+	}
+	cat, err := convert.Convert(doc.Spec, convert.Options{MaxNameLength: cfg.ToolNameMaxLen})
+	if err != nil {
+		return nil, fmt.Errorf("convert %s: %w", doc.Source, err)
+	}
+	for _, w := range append(doc.Warnings, cat.Warnings...) {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
+	cat.BaseURL = cfg.BaseURL
+	if cat.BaseURL == "" {
+		if b, err := doc.BaseURL(); err == nil {
+			cat.BaseURL = b
+		}
+	}
+	return cat, nil
+}
+
+// printResult writes a tool result the way a person wants to read it.
+func printResult(w io.Writer, res *mcp.CallToolResult) {
+	for _, c := range res.Content {
+		switch c := c.(type) {
+		case mcp.TextContent:
+			fmt.Fprintln(w, c.Text)
+		case mcp.ImageContent:
+			fmt.Fprintf(w, "[image %s, %d bytes base64]\n", c.MIMEType, len(c.Data))
+		case mcp.EmbeddedResource:
+			if b, ok := c.Resource.(mcp.BlobResourceContents); ok {
+				fmt.Fprintf(w, "[resource %s %s, %d bytes base64]\n", b.URI, b.MIMEType, len(b.Blob))
+			} else {
+				fmt.Fprintf(w, "[resource]\n")
+			}
+		default:
+			fmt.Fprintf(w, "[%T]\n", c)
+		}
+	}
+}
+
+// cmdConfig handles `specgate config check [--config FILE] [flags]`: it
+// validates the settings, loads the spec and prints what would be served.
+func cmdConfig(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 || args[0] != "check" {
+		fmt.Fprintln(stderr, "usage: specgate config check [FILE] [flags]")
+		return errUsage
+	}
+	args = args[1:]
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		args = append([]string{"--config", args[0]}, args[1:]...)
+	}
+	cfg, err := loadConfig("config check", args, stderr, getenv, func(*flag.FlagSet) {})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "config: ok%s\n", map[bool]string{true: " (" + cfg.ConfigFile + ")", false: ""}[cfg.ConfigFile != ""])
+	fmt.Fprintf(stdout, "listen: %s  public URL: %s  auth: %s\n", cfg.Listen, cfg.PublicURL, cfg.Auth)
+	if cfg.Spec == "" {
+		fmt.Fprintln(stdout, "spec: the built-in demo API")
+		return nil
+	}
+	cat, err := loadCatalog(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	base := cat.BaseURL
+	if base == "" {
+		base = "(none: set --base-url)"
+	}
+	fmt.Fprintf(stdout, "spec: %s — %q %s, %d tools, upstream %s\n", cfg.Spec, cat.Title, cat.Version, cat.Len(), base)
+	if cfg.Auth == "oauth" {
+		if _, err := users.Load(cfg.UsersFile); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "users file: %s (ok)\n", cfg.UsersFile)
+	}
+	if cat.BaseURL == "" {
+		return fmt.Errorf("no upstream base URL")
+	}
+	return nil
+}
