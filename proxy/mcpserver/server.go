@@ -9,8 +9,12 @@ package mcpserver
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -68,6 +72,11 @@ type Options struct {
 	MaxRequestBytes int64
 	// SessionIdleTTL reaps 2025-era sessions that clients never close (default 30m).
 	SessionIdleTTL time.Duration
+	// OnToolCall, if set, is called after every tools/call that reached a
+	// tool handler: with the operation, whether the result is a tool error,
+	// and the duration (0 for calls refused by Access). For metrics and the
+	// audit log; it runs on the call path.
+	OnToolCall func(ctx context.Context, op *catalog.Operation, isError bool, d time.Duration)
 	// Heartbeat keeps GET streams alive through proxies (default 25s).
 	Heartbeat time.Duration
 	Logger    *slog.Logger
@@ -141,6 +150,18 @@ func (s *Server) sync(old, cur *catalog.Catalog) {
 	}
 }
 
+// isJSONNull reports whether raw arguments are an explicit JSON null, which
+// clients send for "no arguments".
+func isJSONNull(raw any) bool {
+	switch v := raw.(type) {
+	case json.RawMessage:
+		return strings.TrimSpace(string(v)) == "null"
+	case []byte:
+		return strings.TrimSpace(string(v)) == "null"
+	}
+	return false
+}
+
 func short(d string) string {
 	if len(d) > 12 {
 		return d[:12]
@@ -171,7 +192,13 @@ func Tool(op *catalog.Operation) mcp.Tool {
 }
 
 func (s *Server) handler(cat *catalog.Catalog, op *catalog.Operation) server.ToolHandlerFunc {
-	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	return func(ctx context.Context, req mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
+		defer func() {
+			if v := recover(); v != nil {
+				s.log.Error("panic in tool call", "tool", op.Name, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				res, err = mcp.NewToolResultError("internal error in specgate while calling "+op.Name+"; the request may or may not have reached the API"), nil
+			}
+		}()
 		if s.opts.Access != nil {
 			// The HTTP layer already answered step-ups; this is the backstop
 			// for requests that reach the handler another way.
@@ -179,23 +206,29 @@ func (s *Server) handler(cat *catalog.Catalog, op *catalog.Operation) server.Too
 				if msg == "" {
 					msg = "the access token lacks the scope this tool needs"
 				}
+				if s.opts.OnToolCall != nil {
+					s.opts.OnToolCall(ctx, op, true, 0)
+				}
 				return mcp.NewToolResultError(msg), nil
 			}
 		}
 		start := time.Now()
 		args := req.GetArguments()
 		if args == nil {
-			if raw := req.GetRawArguments(); raw != nil {
+			if raw := req.GetRawArguments(); raw != nil && !isJSONNull(raw) {
 				if _, isMap := raw.(map[string]any); !isMap {
 					return mcp.NewToolResultError("tool arguments must be a JSON object"), nil
 				}
 			}
 			args = map[string]any{}
 		}
-		res := s.opts.Caller.Call(ctx, cat.BaseURL, op, args)
+		res = s.opts.Caller.Call(ctx, cat.BaseURL, op, args)
 		s.calls.Add(1)
 		s.log.Info("tool call", "tool", op.Name, "method", op.Method, "path", op.Path,
 			"is_error", res.IsError, "duration_ms", time.Since(start).Milliseconds())
+		if s.opts.OnToolCall != nil {
+			s.opts.OnToolCall(ctx, op, res.IsError, time.Since(start))
+		}
 		return res, nil
 	}
 }
@@ -210,8 +243,24 @@ func (s *Server) filterTools(ctx context.Context, tools []mcp.Tool) []mcp.Tool {
 	}
 	out := tools[:0:0]
 	for _, t := range tools {
-		if op, ok := snap.cat.Lookup(t.Name); ok && (s.opts.Access.Visible(ctx, op) || isCalling(ctx, t.Name)) {
+		op, ok := snap.cat.Lookup(t.Name)
+		if !ok {
+			// mcp-go copied its list before a swap we already see: answer
+			// from our snapshot so the client gets one whole catalog.
+			return s.visibleTools(ctx, snap.cat)
+		}
+		if s.opts.Access.Visible(ctx, op) || isCalling(ctx, t.Name) {
 			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func (s *Server) visibleTools(ctx context.Context, cat *catalog.Catalog) []mcp.Tool {
+	var out []mcp.Tool
+	for _, op := range cat.Operations() {
+		if s.opts.Access.Visible(ctx, op) || isCalling(ctx, op.Name) {
+			out = append(out, Tool(op))
 		}
 	}
 	return out
