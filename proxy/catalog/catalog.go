@@ -92,6 +92,49 @@ type SecurityRequirement struct {
 	Schemes map[string][]string `json:"schemes"`
 }
 
+// The OpenAPI security scheme types (SecurityScheme.Type).
+const (
+	SchemeAPIKey        = "apiKey"
+	SchemeHTTP          = "http"
+	SchemeOAuth2        = "oauth2"
+	SchemeOpenIDConnect = "openIdConnect"
+	SchemeMutualTLS     = "mutualTLS"
+)
+
+// SecurityScheme is one entry of the spec's components.securitySchemes
+// (Swagger 2.0 securityDefinitions): how the API expects credentials.
+type SecurityScheme struct {
+	// Name is the scheme's key in components.securitySchemes, the name that
+	// SecurityRequirement.Schemes refers to.
+	Name string `json:"name"`
+	// Type is apiKey, http, oauth2, openIdConnect or mutualTLS (the
+	// canonical spelling; a spec's other spellings are kept as written).
+	Type string `json:"type"`
+	// Scheme is the lower-case HTTP authentication scheme of an http scheme,
+	// e.g. "bearer" or "basic".
+	Scheme string `json:"scheme,omitempty"`
+	// In is where an apiKey goes: "header", "query" or "cookie".
+	In string `json:"in,omitempty"`
+	// ParamName is the header, query parameter or cookie name of an apiKey.
+	ParamName string `json:"paramName,omitempty"`
+	// BearerFormat is the http bearer scheme's token format hint, e.g. "JWT".
+	BearerFormat string `json:"bearerFormat,omitempty"`
+}
+
+// String describes the scheme in a few words for listings and logs, e.g.
+// "apiKey in query server_token" or "http bearer (JWT)".
+func (s SecurityScheme) String() string {
+	switch {
+	case s.Type == SchemeAPIKey:
+		return "apiKey in " + s.In + " " + s.ParamName
+	case s.Type == SchemeHTTP && s.BearerFormat != "":
+		return "http " + s.Scheme + " (" + s.BearerFormat + ")"
+	case s.Type == SchemeHTTP:
+		return "http " + s.Scheme
+	}
+	return s.Type
+}
+
 // Operation is one API operation exposed as one MCP tool.
 type Operation struct {
 	// Name is the tool name: unique in the catalog, ^[a-zA-Z0-9_-]{1,64}$.
@@ -134,6 +177,32 @@ type Operation struct {
 	Scopes []string `json:"scopes,omitempty"`
 	// SuccessMedia is the media type of the primary success response, if known.
 	SuccessMedia string `json:"successMedia,omitempty"`
+	// Pagination names the arguments that page through the results; nil
+	// when the operation has none that look like paging.
+	Pagination *Pagination `json:"pagination,omitempty"`
+	// Shaping overrides the forwarder's response limits for this operation;
+	// nil means the forwarder's own.
+	Shaping *Shaping `json:"shaping,omitempty"`
+}
+
+// Pagination names the tool arguments (inputSchema property names) of an
+// operation that look like paging, so that a shortened result can tell the
+// agent how to fetch the rest.
+type Pagination struct {
+	// Size are arguments that set the page size: limit, per_page, page_size…
+	Size []string `json:"size,omitempty"`
+	// Position are arguments that choose the page: offset, page, cursor,
+	// starting_after, page_token…
+	Position []string `json:"position,omitempty"`
+}
+
+// Shaping holds per-operation limits for shortening JSON results. Zero means
+// the forwarder's setting; a negative value means no limit.
+type Shaping struct {
+	// MaxArrayItems is how many entries of each JSON array are kept.
+	MaxArrayItems int `json:"maxArrayItems,omitempty"`
+	// MaxStringBytes is how many bytes of each JSON string are kept.
+	MaxStringBytes int `json:"maxStringBytes,omitempty"`
 }
 
 // Warning is something the loader or converter could not honour exactly.
@@ -168,6 +237,12 @@ type Catalog struct {
 	Warnings []Warning
 	// ScopeDescriptions maps OAuth scope names to the spec's descriptions.
 	ScopeDescriptions map[string]string
+	// Hidden lists the operations ("METHOD /path") left out on purpose, by
+	// x-mcp-hidden or a configuration override. They are not warnings.
+	Hidden []string
+	// SecuritySchemes are the spec's security schemes by name (nil when it
+	// declares none). Operation.Security refers to them by name.
+	SecuritySchemes map[string]SecurityScheme
 
 	ops    []*Operation
 	byName map[string]*Operation
@@ -184,6 +259,26 @@ func New(ops []*Operation) *Catalog {
 		byName[op.Name] = op
 	}
 	return &Catalog{ops: sorted, byName: byName}
+}
+
+// Select returns a catalog with the operations for which keep returns true
+// and every catalog-level field of c (Title, BaseURL, Warnings…) carried
+// over. The fields' slices and maps are shared, not copied: catalogs are
+// never modified.
+func (c *Catalog) Select(keep func(*Operation) bool) *Catalog {
+	if c == nil {
+		return nil
+	}
+	out := *c
+	out.ops = make([]*Operation, 0, len(c.ops))
+	out.byName = make(map[string]*Operation, len(c.ops))
+	for _, op := range c.ops {
+		if keep(op) {
+			out.ops = append(out.ops, op)
+			out.byName[op.Name] = op
+		}
+	}
+	return &out
 }
 
 // Operations returns the operations sorted by name. The slice must not be modified.

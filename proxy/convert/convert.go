@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -27,6 +28,12 @@ type Options struct {
 	// Previous is the catalog built from the previous version of the spec,
 	// or nil. Unchanged operations keep their tool names.
 	Previous *catalog.Catalog
+	// Overrides change single operations: the key is an operationId, a
+	// default tool name (the name the operation gets without overrides,
+	// before any collision suffix) or "METHOD /path" (the spec's path key).
+	// They win over the spec's x-mcp-* extensions. A key that matches no
+	// operation produces a warning.
+	Overrides map[string]OperationOverride
 	// Logger receives a summary and every warning at debug level; nil
 	// discards.
 	Logger *slog.Logger
@@ -37,7 +44,7 @@ var methods = []string{"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH
 
 // Convert builds a tool catalog from an OpenAPI 3 document: one tool per
 // (path, method) operation. Callbacks and webhooks do not become tools. It
-// fills the catalog's operations, Title, Version and Warnings; the caller
+// fills the catalog's operations, Title, Version, Warnings and Hidden; the caller
 // sets SpecVersion, BaseURL and Digest. Problems with single operations
 // become warnings; an error means the document or the options are unusable.
 func Convert(doc *openapi3.T, opts Options) (*catalog.Catalog, error) {
@@ -63,8 +70,9 @@ func Convert(doc *openapi3.T, opts Options) (*catalog.Catalog, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 
-	cv := &converter{doc: doc, idx: newDocIndex(doc), maxDesc: maxDesc}
+	cv := &converter{doc: doc, idx: newDocIndex(doc), maxDesc: maxDesc, over: newOverrides(opts.Overrides)}
 	var ops []*catalog.Operation
+	var hidden []string
 	var naming []*namingOp
 	if doc.Paths != nil {
 		keys := doc.Paths.Keys()
@@ -79,7 +87,12 @@ func Convert(doc *openapi3.T, opts Options) (*catalog.Catalog, error) {
 				if op == nil {
 					continue
 				}
-				o, n := cv.operation(rawPath, method, item, op)
+				r := cv.resolve(rawPath, method, item, op)
+				if r.hidden {
+					hidden = append(hidden, method+" "+rawPath)
+					continue
+				}
+				o, n := cv.operation(rawPath, method, item, op, r)
 				if o != nil {
 					ops = append(ops, o)
 					naming = append(naming, n)
@@ -87,6 +100,7 @@ func Convert(doc *openapi3.T, opts Options) (*catalog.Catalog, error) {
 			}
 		}
 	}
+	cv.warnings = append(cv.warnings, cv.over.unused()...)
 	cv.warnings = append(cv.warnings, assignNames(naming, maxName, opts.Previous)...)
 	for i, o := range ops {
 		o.Name = naming[i].name
@@ -100,11 +114,13 @@ func Convert(doc *openapi3.T, opts Options) (*catalog.Catalog, error) {
 	if doc.Info != nil {
 		cat.Title, cat.Version = doc.Info.Title, doc.Info.Version
 	}
+	cat.SecuritySchemes = cv.securitySchemes()
 	cat.Warnings = cv.warnings
+	cat.Hidden = hidden
 	for _, w := range cv.warnings {
 		log.Debug("openapi conversion warning", "where", w.Where, "message", w.Message)
 	}
-	log.Info("converted OpenAPI document", "title", cat.Title, "tools", cat.Len(), "warnings", len(cv.warnings))
+	log.Info("converted OpenAPI document", "title", cat.Title, "tools", cat.Len(), "hidden", len(hidden), "warnings", len(cv.warnings))
 	return cat, nil
 }
 
@@ -113,13 +129,14 @@ type converter struct {
 	doc      *openapi3.T
 	idx      *docIndex
 	maxDesc  int
+	over     *overrides
 	warnings []catalog.Warning
 	seen     map[string]bool // messages of warnOnce
 }
 
 // operation converts one operation. A failure inside (a bug or a value that
 // cannot be marshalled) drops only this operation, with a warning.
-func (cv *converter) operation(rawPath, method string, item *openapi3.PathItem, op *openapi3.Operation) (out *catalog.Operation, n *namingOp) {
+func (cv *converter) operation(rawPath, method string, item *openapi3.PathItem, op *openapi3.Operation, rs resolved) (out *catalog.Operation, n *namingOp) {
 	where := method + " " + rawPath
 	defer func() {
 		if r := recover(); r != nil {
@@ -133,20 +150,31 @@ func (cv *converter) operation(rawPath, method string, item *openapi3.PathItem, 
 		op: &catalog.Operation{
 			Method: method, Path: path, FixedQuery: fixed,
 			OperationID: op.OperationID, Tags: slices.Clone(op.Tags), Deprecated: op.Deprecated,
+			Shaping: rs.shaping,
 		},
-		props: make(map[string]any),
-		args:  newArgNames(),
+		customDesc: rs.description,
+		props:      make(map[string]any),
+		args:       newArgNames(),
 	}
 	t.in = newSchemaConv(cv.idx, inputMode, t.warn, t.warnOnce)
 	if err := t.build(item, op); err != nil {
 		t.warn(err.Error() + "; operation skipped")
 		return nil, nil
 	}
+	t.op.Pagination = pagination(t.op.Params)
 	base := SanitizeToolName(op.OperationID)
 	if base == "" {
 		base = methodPathName(method, rawPath)
 	}
-	n = &namingOp{method: method, rawPath: rawPath, path: path, fixedQ: encodeFixedQuery(fixed), opID: op.OperationID, base: base}
+	explicit := false
+	if rs.name != "" {
+		if b := SanitizeToolName(rs.name); b != "" {
+			base, explicit = b, true
+		} else {
+			t.warn("tool name " + strconv.Quote(rs.name) + " has no usable characters ([a-zA-Z0-9_-]); using " + strconv.Quote(base))
+		}
+	}
+	n = &namingOp{method: method, rawPath: rawPath, path: path, fixedQ: encodeFixedQuery(fixed), opID: op.OperationID, base: base, explicit: explicit}
 	return t.op, n
 }
 
@@ -160,6 +188,9 @@ type toolBuilder struct {
 	args     *argNames
 	props    map[string]any
 	required []string
+	// customDesc replaces the spec's summary and description (x-mcp-description
+	// or a configured override).
+	customDesc string
 }
 
 func (t *toolBuilder) warn(msg string) {
@@ -187,7 +218,11 @@ func (t *toolBuilder) build(item *openapi3.PathItem, op *openapi3.Operation) err
 	if op.Summary != "" {
 		o.Title = title(op.Summary, "")
 	}
-	o.Description = description(op.Summary, op.Description, o.Method, pathAndQuery, op.Deprecated, t.cv.maxDesc)
+	if t.customDesc != "" {
+		o.Description = customDescription(t.customDesc, o.Method, pathAndQuery, op.Deprecated, t.cv.maxDesc)
+	} else {
+		o.Description = description(op.Summary, op.Description, o.Method, pathAndQuery, op.Deprecated, t.cv.maxDesc)
+	}
 	o.Annotations = annotations(o.Method)
 	o.Security, o.Scopes = t.security(op)
 

@@ -81,11 +81,38 @@
 // null allowed on every typed node, oneOf relaxed to anyOf, writeOnly
 // properties removed.
 //
+// # Extensions and overrides
+//
+// Three OpenAPI extensions tune single operations: x-mcp-name (a string)
+// replaces the operationId as the tool's base name, still sanitized and made
+// unique, and claimed before every other name (so it wins a collision);
+// x-mcp-description (a string) replaces the summary and description, used
+// whole, clipped, and still followed by the deprecation notice and the
+// "HTTP: METHOD /path" line; x-mcp-hidden: true (on an operation or on a
+// path item, the operation's own value winning) leaves the operation out.
+// A hidden operation is not converted and is not a warning; it is listed in
+// Catalog.Hidden as "METHOD /path". Options.Overrides do the same from
+// configuration and win over the extensions (Hidden: false shows what the
+// spec hides); they also carry the response limits of catalog.Shaping. An
+// override is keyed by operationId, default tool name or "METHOD /path"; a
+// key that matches nothing is a warning. Like every name, a name set this
+// way survives reloads even after the override is removed, until restart.
+//
+// # Pagination
+//
+// Query parameters whose names look like paging (limit, per_page,
+// page_size, $top…; offset, page, cursor, starting_after, page_token,
+// marker…, compared case-insensitively on letters and digits only) are named
+// in Operation.Pagination, so that a shortened result can say how to fetch
+// the rest.
+//
 // # Hints and security
 //
 // GET, HEAD, OPTIONS and TRACE are read-only, DELETE is destructive, PUT and
 // DELETE are idempotent, and every tool is open-world. An operation's
 // security is its own requirement list when declared (even empty), else the
 // document's; its Scopes are those of the first alternative that requires
-// any (oauth2 and openIdConnect schemes, and any scheme in OAS 3.1).
+// any (oauth2 and openIdConnect schemes, and any scheme in OAS 3.1). The
+// document's security schemes become Catalog.SecuritySchemes, with type,
+// http scheme and apiKey location spelled canonically.
 package convert

@@ -29,10 +29,11 @@ func FuzzSplitPathKey(f *testing.F) {
 }
 
 func FuzzToolNames(f *testing.F) {
-	f.Add("listPets", "/pets", "find pet#by id", "/pets/{id}", 64)
-	f.Add("", "/a", "", "/a#b", 12)
-	f.Add(strings.Repeat("x", 80), "/x", strings.Repeat("x", 80), "/y", 48)
-	f.Fuzz(func(t *testing.T, id1, path1, id2, path2 string, max int) {
+	f.Add("listPets", "/pets", "find pet#by id", "/pets/{id}", 64, false)
+	f.Add("", "/a", "", "/a#b", 12, false)
+	f.Add(strings.Repeat("x", 80), "/x", strings.Repeat("x", 80), "/y", 48, false)
+	f.Add("listPets", "/pets", "listPets", "/pets/{id}", 64, true)
+	f.Fuzz(func(t *testing.T, id1, path1, id2, path2 string, max int, explicit bool) {
 		if max < minToolName || max > maxToolName {
 			max = maxToolName
 		}
@@ -44,6 +45,8 @@ func FuzzToolNames(f *testing.F) {
 			}
 			ops = append(ops, &namingOp{method: "GET", rawPath: o[1], opID: o[0], base: base})
 		}
+		// An explicit name (x-mcp-name) is claimed first, even by a later op.
+		ops[2].explicit = explicit
 		assignNames(ops, max, nil)
 		seen := map[string]bool{}
 		for _, o := range ops {

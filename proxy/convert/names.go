@@ -131,7 +131,10 @@ type namingOp struct {
 	fixedQ  string // canonical form of the fixed query, "" if none
 	opID    string
 	base    string // preferred name before collision handling
-	name    string // result
+	// explicit marks a base chosen by x-mcp-name or an override: it wins
+	// over the previous catalog's name, so a rename takes effect on reload.
+	explicit bool
+	name     string // result
 }
 
 // prevKey identifies an operation across reloads.
@@ -157,6 +160,8 @@ func encodeFixedQuery(q [][2]string) string {
 // ops must be in the deterministic conversion order.
 //
 // Rules, in order:
+//  0. Operations with an explicit name (x-mcp-name or an override) claim it
+//     first, with the same shortening and collision handling as in 2 and 3.
 //  1. An operation whose method+path (+fixed query) matches exactly one
 //     operation of the previous catalog keeps that operation's name if it is
 //     still valid and not already claimed. When several operations share the
@@ -167,6 +172,29 @@ func encodeFixedQuery(q [][2]string) string {
 //  3. A name already taken gets the hash suffix (then salted hashes).
 func assignNames(ops []*namingOp, max int, prev *catalog.Catalog) (warnings []catalog.Warning) {
 	taken := make(map[string]bool, len(ops))
+	allocate := func(o *namingOp) {
+		where := o.method + " " + o.rawPath
+		name := o.base
+		if len(name) > max {
+			name = withSuffix(name, hashSuffix(o.method, o.rawPath, 0), max)
+			warnings = append(warnings, catalog.Warning{Where: where,
+				Message: "tool name " + strconv.Quote(o.base) + " is longer than " + strconv.Itoa(max) + " characters; using " + strconv.Quote(name)})
+		}
+		for salt := 0; taken[name]; salt++ {
+			name = withSuffix(o.base, hashSuffix(o.method, o.rawPath, salt), max)
+			if !taken[name] {
+				warnings = append(warnings, catalog.Warning{Where: where,
+					Message: "tool name " + strconv.Quote(o.base) + " is already used; using " + strconv.Quote(name)})
+			}
+		}
+		o.name = name
+		taken[name] = true
+	}
+	for _, o := range ops {
+		if o.explicit {
+			allocate(o)
+		}
+	}
 	if prev != nil && prev.Len() > 0 {
 		prevByKey := make(map[string][]*catalog.Operation)
 		for _, p := range prev.Operations() {
@@ -178,6 +206,9 @@ func assignNames(ops []*namingOp, max int, prev *catalog.Catalog) (warnings []ca
 			curCount[prevKey(o.method, o.path, o.fixedQ)]++
 		}
 		for _, o := range ops {
+			if o.name != "" {
+				continue
+			}
 			k := prevKey(o.method, o.path, o.fixedQ)
 			cands := prevByKey[k]
 			var match *catalog.Operation
@@ -198,25 +229,9 @@ func assignNames(ops []*namingOp, max int, prev *catalog.Catalog) (warnings []ca
 		}
 	}
 	for _, o := range ops {
-		if o.name != "" {
-			continue
+		if o.name == "" {
+			allocate(o)
 		}
-		where := o.method + " " + o.rawPath
-		name := o.base
-		if len(name) > max {
-			name = withSuffix(name, hashSuffix(o.method, o.rawPath, 0), max)
-			warnings = append(warnings, catalog.Warning{Where: where,
-				Message: "tool name " + strconv.Quote(o.base) + " is longer than " + strconv.Itoa(max) + " characters; using " + strconv.Quote(name)})
-		}
-		for salt := 0; taken[name]; salt++ {
-			name = withSuffix(o.base, hashSuffix(o.method, o.rawPath, salt), max)
-			if !taken[name] {
-				warnings = append(warnings, catalog.Warning{Where: where,
-					Message: "tool name " + strconv.Quote(o.base) + " is already used; using " + strconv.Quote(name)})
-			}
-		}
-		o.name = name
-		taken[name] = true
 	}
 	return warnings
 }

@@ -3,6 +3,7 @@ package convert
 import (
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/specgate/specgate/proxy/catalog"
@@ -69,6 +70,51 @@ func uniqueSorted(in []string) []string {
 		if i == 0 || s != in[i-1] {
 			out = append(out, s)
 		}
+	}
+	return out
+}
+
+// securitySchemes copies components.securitySchemes into the catalog, in
+// canonical spelling: the type as OpenAPI spells it (specs in the wild write
+// "apikey" or "HTTP"), and the case-insensitive http scheme and apiKey
+// location in lower case. A scheme that cannot be used as declared is kept,
+// with a warning.
+func (cv *converter) securitySchemes() map[string]catalog.SecurityScheme {
+	if cv.doc.Components == nil || len(cv.doc.Components.SecuritySchemes) == 0 {
+		return nil
+	}
+	all := cv.doc.Components.SecuritySchemes
+	out := make(map[string]catalog.SecurityScheme, len(all))
+	for _, name := range sortedKeysOf(all) {
+		ref := all[name]
+		if ref == nil || ref.Value == nil {
+			continue
+		}
+		v := ref.Value
+		s := catalog.SecurityScheme{Name: name, Type: v.Type, BearerFormat: v.BearerFormat}
+		for _, canon := range []string{catalog.SchemeAPIKey, catalog.SchemeHTTP, catalog.SchemeOAuth2, catalog.SchemeOpenIDConnect, catalog.SchemeMutualTLS} {
+			if strings.EqualFold(v.Type, canon) {
+				s.Type = canon
+			}
+		}
+		where := "#/components/securitySchemes/" + name
+		switch s.Type {
+		case catalog.SchemeAPIKey:
+			s.In, s.ParamName = strings.ToLower(v.In), v.Name
+			if s.ParamName == "" || (s.In != "header" && s.In != "query" && s.In != "cookie") {
+				cv.warnings = append(cv.warnings, catalog.Warning{Where: where,
+					Message: "apiKey scheme needs a name and in: header, query or cookie; got name " + strconv.Quote(v.Name) + ", in " + strconv.Quote(v.In)})
+			}
+		case catalog.SchemeHTTP:
+			s.Scheme = strings.ToLower(v.Scheme)
+			if s.Scheme == "" {
+				cv.warnings = append(cv.warnings, catalog.Warning{Where: where, Message: "http scheme without a scheme (e.g. bearer or basic)"})
+			}
+		case catalog.SchemeOAuth2, catalog.SchemeOpenIDConnect, catalog.SchemeMutualTLS:
+		default:
+			cv.warnings = append(cv.warnings, catalog.Warning{Where: where, Message: "unknown security scheme type " + strconv.Quote(v.Type)})
+		}
+		out[name] = s
 	}
 	return out
 }

@@ -86,12 +86,6 @@ func title(summary, name string) string {
 // paragraph of the description, clipped so that the whole text fits max
 // runes, then a deprecation notice and always the HTTP method and path.
 func description(summary, desc, method, pathAndQuery string, deprecated bool, max int) string {
-	var tail strings.Builder
-	if deprecated {
-		tail.WriteString("Deprecated: this operation may be removed; prefer an alternative.\n")
-	}
-	tail.WriteString("HTTP: " + method + " " + pathAndQuery)
-
 	summary = strings.TrimSpace(summary)
 	para := firstParagraph(desc)
 	var prose string
@@ -111,6 +105,25 @@ func description(summary, desc, method, pathAndQuery string, deprecated bool, ma
 		}
 		prose += "\n\n" + para
 	}
+	return withTail(prose, method, pathAndQuery, deprecated, max)
+}
+
+// customDescription builds the description from a text written for agents
+// (x-mcp-description or a configured override): the whole text, clipped,
+// then the same tail as description.
+func customDescription(text, method, pathAndQuery string, deprecated bool, max int) string {
+	text = strings.TrimSpace(strings.ReplaceAll(text, "\r\n", "\n"))
+	return withTail(text, method, pathAndQuery, deprecated, max)
+}
+
+// withTail clips prose so that it and the tail (a deprecation notice, then
+// the HTTP method and path) fit max runes, and joins them.
+func withTail(prose, method, pathAndQuery string, deprecated bool, max int) string {
+	var tail strings.Builder
+	if deprecated {
+		tail.WriteString("Deprecated: this operation may be removed; prefer an alternative.\n")
+	}
+	tail.WriteString("HTTP: " + method + " " + pathAndQuery)
 	if prose == "" {
 		return tail.String()
 	}
