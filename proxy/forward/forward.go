@@ -29,6 +29,8 @@ const (
 	DefaultMaxResponseBytes = 10 << 20
 	DefaultMaxTextBytes     = 200 << 10
 	DefaultMaxBinaryBytes   = 5 << 20
+	DefaultMaxArrayItems    = 50
+	DefaultMaxStringBytes   = 4096
 	DefaultSchemaCacheSize  = 4096
 	DefaultUserAgent        = "specgate"
 )
@@ -46,6 +48,17 @@ type Options struct {
 	// MaxTextBytes caps the text content returned to the model. Default
 	// 200 KiB. JSON is pretty-printed only up to this cap.
 	MaxTextBytes int
+	// MaxArrayItems is how many entries of each JSON array a successful
+	// result keeps (0: default 50; negative: all). The result stays valid
+	// JSON and a note says what was left out and which of the operation's
+	// parameters page through the rest. catalog.Operation.Shaping overrides
+	// it per operation. When the shortened JSON still exceeds MaxTextBytes,
+	// arrays and then strings are shortened further rather than cut.
+	MaxArrayItems int
+	// MaxStringBytes is how many bytes of each JSON string value a
+	// successful result keeps (0: default 4096; negative: all); a longer one
+	// ends with "…[N more bytes]". Object keys are never cut.
+	MaxStringBytes int
 	// MaxBinaryBytes caps image and embedded-resource content. Default 5 MiB;
 	// a larger body is replaced by a text note with its size and type.
 	MaxBinaryBytes int64
@@ -64,6 +77,10 @@ type Options struct {
 	// to add upstream credentials or a request ID. An error aborts the call
 	// with a tool error carrying the error's text.
 	Decorate func(ctx context.Context, req *http.Request) error
+	// OnUpstream, if set, is called after every request that was sent, with
+	// the response status (0 when no response arrived) and the time taken to
+	// send it and read the body (metrics). It runs on the call path.
+	OnUpstream func(ctx context.Context, status int, d time.Duration)
 	// Logger receives structured logs; nil discards them. URLs are logged
 	// without their query (credentials often live there).
 	Logger *slog.Logger
@@ -76,9 +93,12 @@ type Forwarder struct {
 	maxResponse   int64
 	maxText       int
 	maxBinary     int64
+	maxArray      int
+	maxString     int
 	userAgent     string
 	allowUnknown  bool
 	decorate      func(ctx context.Context, req *http.Request) error
+	onUpstream    func(ctx context.Context, status int, d time.Duration)
 	log           *slog.Logger
 	schemas       *lru.Cache[*catalog.Operation, *opSchemas]
 	errorExcerpt  int
@@ -94,9 +114,12 @@ func New(opts Options) *Forwarder {
 		maxResponse:   opts.MaxResponseBytes,
 		maxText:       opts.MaxTextBytes,
 		maxBinary:     opts.MaxBinaryBytes,
+		maxArray:      opts.MaxArrayItems,
+		maxString:     opts.MaxStringBytes,
 		userAgent:     opts.UserAgent,
 		allowUnknown:  opts.AllowUnknownArgs,
 		decorate:      opts.Decorate,
+		onUpstream:    opts.OnUpstream,
 		log:           opts.Logger,
 		errorExcerpt:  4 << 10,
 		headerExcerpt: 2 << 10,
@@ -113,6 +136,12 @@ func New(opts Options) *Forwarder {
 	}
 	if f.maxBinary <= 0 {
 		f.maxBinary = DefaultMaxBinaryBytes
+	}
+	if f.maxArray == 0 {
+		f.maxArray = DefaultMaxArrayItems
+	}
+	if f.maxString == 0 {
+		f.maxString = DefaultMaxStringBytes
 	}
 	if f.userAgent == "" {
 		f.userAgent = DefaultUserAgent
@@ -179,10 +208,12 @@ func (f *Forwarder) Call(ctx context.Context, baseURL string, op *catalog.Operat
 	if err != nil {
 		f.log.Info("upstream call failed", "tool", op.Name, "method", req.Method, "host", req.URL.Host,
 			"path", op.Path, "duration", time.Since(start), "err", sanitizeErr(err))
+		f.observe(ctx, 0, time.Since(start))
 		return mcp.NewToolResultError(describeTransportError(ctx, err, req, f.timeout))
 	}
 	defer resp.Body.Close()
 	body, truncated, readErr := readCapped(resp, f.maxResponse)
+	f.observe(ctx, resp.StatusCode, time.Since(start))
 	f.log.Debug("upstream call", "tool", op.Name, "method", req.Method, "host", req.URL.Host, "path", op.Path,
 		"status", resp.StatusCode, "bytes", len(body), "truncated", truncated, "duration", time.Since(start))
 	r := &response{
@@ -199,6 +230,13 @@ func (f *Forwarder) Call(ctx context.Context, baseURL string, op *catalog.Operat
 		return mcp.NewToolResultError(describeReadError(ctx, readErr, r, f.timeout))
 	}
 	return f.mapResponse(op, r)
+}
+
+// observe reports an upstream exchange to Options.OnUpstream.
+func (f *Forwarder) observe(ctx context.Context, status int, d time.Duration) {
+	if f.onUpstream != nil {
+		f.onUpstream(ctx, status, d)
+	}
 }
 
 // errNoOp is returned when BuildRequest or Validate get a nil operation.

@@ -56,7 +56,8 @@ func (f *Forwarder) mapResponse(op *catalog.Operation, r *response) *mcp.CallToo
 	}
 	switch {
 	case isJSONMedia(r.mediaType) && !r.truncated && json.Valid(r.body):
-		return textResult(false, f.prettyBounded(r.body), meta)
+		sb := f.shape(op, r.body)
+		return textResult(false, sb.pretty, sb.note(op, false), meta)
 	case isTextMedia(r.mediaType) || isJSONMedia(r.mediaType):
 		return textResult(false, f.textBounded(r), meta)
 	}
@@ -98,8 +99,15 @@ func (f *Forwarder) structuredResult(op *catalog.Operation, r *response, meta st
 	case !json.Valid(r.body):
 		return mismatch("the response is not valid JSON", nil, f.textBounded(r))
 	}
-	pretty := f.prettyBounded(r.body)
-	dec := json.NewDecoder(bytes.NewReader(r.body))
+	// The shaped JSON is both the text and the structured content: shaping
+	// keeps every type, so it still matches the lenient output schema, and
+	// the two never disagree.
+	sb := f.shape(op, r.body)
+	pretty := sb.pretty
+	if note := sb.note(op, false); note != "" {
+		pretty += "\n" + note // shown only by the mismatches below
+	}
+	dec := json.NewDecoder(bytes.NewReader(sb.json))
 	dec.UseNumber() // exact big integers in structured content
 	var v any
 	if err := dec.Decode(&v); err != nil {
@@ -117,9 +125,9 @@ func (f *Forwarder) structuredResult(op *catalog.Operation, r *response, meta st
 			return mismatch("the response does not match the tool's declared output schema", problems, pretty)
 		}
 	}
-	res := textResult(false, pretty, meta)
+	res := textResult(false, sb.pretty, sb.note(op, true), meta)
 	res.StructuredContent = obj
-	res.RawStructuredContent = json.RawMessage(r.body)
+	res.RawStructuredContent = json.RawMessage(sb.json)
 	return res
 }
 
@@ -212,16 +220,6 @@ func (f *Forwarder) metaLines(h http.Header) string {
 		b.WriteString("\n" + name + ": " + v)
 	}
 	return b.String()
-}
-
-// prettyBounded pretty-prints valid JSON up to MaxTextBytes.
-func (f *Forwarder) prettyBounded(raw []byte) string {
-	out, cut := indentJSON(raw, f.maxText)
-	if !cut {
-		return string(out)
-	}
-	return string(out) + fmt.Sprintf("\n…[truncated: the response is %d bytes of JSON; the text above stops at %d bytes. Narrow the request (filters, fields, pagination) to see the rest.]",
-		len(raw), f.maxText)
 }
 
 // textBounded returns a text body decoded to UTF-8 and cut at MaxTextBytes,
