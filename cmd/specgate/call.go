@@ -6,14 +6,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/specgate/specgate/cmd/specgate/internal/app"
 	"github.com/specgate/specgate/cmd/specgate/internal/config"
 	"github.com/specgate/specgate/oauth/users"
 	"github.com/specgate/specgate/proxy/catalog"
-	"github.com/specgate/specgate/proxy/convert"
 	"github.com/specgate/specgate/proxy/forward"
 	"github.com/specgate/specgate/proxy/specload"
 )
@@ -62,7 +63,9 @@ func cmdCall(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if cat.BaseURL == "" {
 		return fmt.Errorf("no upstream base URL: the spec has no absolute servers[0]; pass --base-url")
 	}
-	fwd := forward.New(forward.Options{Timeout: cfg.UpstreamTimeout, MaxResponseBytes: cfg.MaxResponseBytes, UserAgent: "specgate/" + version})
+	maxArray, maxString := cfg.ResponseLimits()
+	fwd := forward.New(forward.Options{Timeout: cfg.UpstreamTimeout, MaxResponseBytes: cfg.MaxResponseBytes,
+		MaxArrayItems: maxArray, MaxStringBytes: maxString, UserAgent: "specgate/" + version})
 	res := fwd.Call(ctx, cat.BaseURL, op, toolArgs)
 	printResult(stdout, res)
 	if res.IsError {
@@ -93,18 +96,15 @@ func loadCatalog(ctx context.Context, cfg *config.Config, stderr io.Writer) (*ca
 	if err != nil {
 		return nil, err
 	}
-	cat, err := convert.Convert(doc.Spec, convert.Options{MaxNameLength: cfg.ToolNameMaxLen})
+	cat, excluded, err := app.BuildCatalog(cfg, doc, nil, slog.New(slog.DiscardHandler), false)
 	if err != nil {
-		return nil, fmt.Errorf("convert %s: %w", doc.Source, err)
+		return nil, err
 	}
-	for _, w := range append(doc.Warnings, cat.Warnings...) {
+	for _, w := range cat.Warnings {
 		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}
-	cat.BaseURL = cfg.BaseURL
-	if cat.BaseURL == "" {
-		if b, err := doc.BaseURL(); err == nil {
-			cat.BaseURL = b
-		}
+	if len(excluded) > 0 {
+		fmt.Fprintf(stderr, "%d operations excluded by the filter: %s\n", len(excluded), strings.Join(excluded, ", "))
 	}
 	return cat, nil
 }

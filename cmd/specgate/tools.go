@@ -6,11 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/specgate/specgate/cmd/specgate/internal/app"
 	"github.com/specgate/specgate/proxy/catalog"
-	"github.com/specgate/specgate/proxy/convert"
+	"github.com/specgate/specgate/proxy/mcpserver"
 	"github.com/specgate/specgate/proxy/specload"
 	"github.com/specgate/specgate/specs/demoapi"
 )
@@ -58,11 +61,11 @@ func cmdTools(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err != nil {
 		return err
 	}
-	cat, err := convert.Convert(doc.Spec, convert.Options{MaxNameLength: cfg.ToolNameMaxLen})
+	cat, excluded, err := app.BuildCatalog(cfg, doc, nil, slog.New(slog.DiscardHandler), false)
 	if err != nil {
-		return fmt.Errorf("convert %s: %w", doc.Source, err)
+		return err
 	}
-	for _, w := range append(doc.Warnings, cat.Warnings...) {
+	for _, w := range cat.Warnings {
 		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}
 	if *format == "json" {
@@ -88,7 +91,33 @@ func cmdTools(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return err
 	}
 	fmt.Fprintf(stdout, "\n%d tools from %s (%s, spec %s)\n", cat.Len(), doc.Source, cat.Title, doc.SourceVersion)
+	if len(cat.Hidden) > 0 {
+		fmt.Fprintf(stdout, "%d operations hidden by x-mcp-hidden or overrides: %s\n", len(cat.Hidden), strings.Join(cat.Hidden, ", "))
+	}
+	if len(excluded) > 0 {
+		fmt.Fprintf(stdout, "%d operations excluded by the filter: %s\n", len(excluded), firstN(excluded, 20))
+	}
+	all := toolsListBytes(cat)
+	fmt.Fprintf(stdout, "tools/list: %d bytes, about %d tokens\n", all, all/4)
 	return nil
+}
+
+// toolsListBytes is the size of a tools/list result carrying every tool.
+func toolsListBytes(cat *catalog.Catalog) int {
+	tools := make([]mcp.Tool, 0, cat.Len())
+	for _, op := range cat.Operations() {
+		tools = append(tools, mcpserver.Tool(op))
+	}
+	b, _ := json.Marshal(map[string]any{"tools": tools})
+	return len(b)
+}
+
+// firstN joins up to n names and says how many more there are.
+func firstN(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return strings.Join(names[:n], ", ") + fmt.Sprintf(", … (%d more; --format json lists only the kept tools)", len(names)-n)
 }
 
 func hints(a catalog.Annotations) string {

@@ -16,7 +16,6 @@ import (
 	"github.com/specgate/specgate/oauth"
 	"github.com/specgate/specgate/oauth/scopes"
 	"github.com/specgate/specgate/proxy/catalog"
-	"github.com/specgate/specgate/proxy/convert"
 	"github.com/specgate/specgate/proxy/forward"
 	"github.com/specgate/specgate/proxy/mcpserver"
 	"github.com/specgate/specgate/proxy/refresh"
@@ -80,7 +79,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		access = scopeAccess{policy: a.policy, srv: a.oauth}
 		authenticate = a.oauth.RequireBearer
 	}
+	maxArray, maxString := cfg.ResponseLimits()
 	fwd := forward.New(forward.Options{
+		MaxArrayItems:    maxArray,
+		MaxStringBytes:   maxString,
 		Client:           forward.NewHTTPClient(),
 		Timeout:          cfg.UpstreamTimeout,
 		MaxResponseBytes: cfg.MaxResponseBytes,
@@ -105,27 +107,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 
 // build converts a loaded document into a catalog bound to its upstream.
 func (a *App) build(ctx context.Context, doc *specload.Document, prev *catalog.Catalog) (*catalog.Catalog, error) {
-	base := a.cfg.BaseURL
-	if base == "" {
-		b, err := doc.BaseURL()
-		if err != nil {
-			return nil, fmt.Errorf("upstream base URL: %w", err)
-		}
-		base = b
-	}
-	cat, err := convert.Convert(doc.Spec, convert.Options{
-		MaxNameLength: a.cfg.ToolNameMaxLen,
-		Previous:      prev,
-		Logger:        a.log,
-	})
+	cat, excluded, err := BuildCatalog(a.cfg, doc, prev, a.log, true)
 	if err != nil {
 		return nil, err
 	}
-	cat.BaseURL = base
-	cat.Digest = doc.Digest
-	cat.SpecVersion = doc.SourceVersion
-	cat.Warnings = append(append([]catalog.Warning(nil), doc.Warnings...), cat.Warnings...)
-	cat.ScopeDescriptions = scopeDescriptions(doc.Spec)
+	if len(excluded) > 0 {
+		a.log.Info("operations excluded by the filter", "count", len(excluded))
+		a.log.Debug("excluded operations", "tools", excluded)
+	}
 	return cat, nil
 }
 

@@ -41,6 +41,10 @@ type Config struct {
 	UsersFile    string `key:"users_file" help:"YAML users file for the login page (create it with 'specgate users add'); required with --auth oauth unless running the demo"`
 	DemoPassword string `key:"demo_password" help:"password of the demo user 'demo' (built-in demo only); default: random, printed at start-up"`
 
+	Filter     FilterConfig               `key:"filter"`
+	Responses  ResponsesConfig            `key:"responses"`
+	Operations map[string]OperationConfig `key:"operations" help:"per-operation overrides keyed by operationId, tool name or \"METHOD /path\": name, description, hidden, max_array_items, max_string_bytes (YAML mapping; env/flag: YAML flow text, e.g. {createTask: {hidden: true}})"`
+
 	OAuth  OAuthConfig  `key:"oauth"`
 	Scopes ScopesConfig `key:"scopes"`
 
@@ -59,6 +63,33 @@ type OAuthConfig struct {
 	RememberConsent time.Duration `key:"remember_consent" default:"0s" help:"skip the consent page this long after a user approved the same scopes for the same client; 0 always asks"`
 	MaxClients      int           `key:"max_clients" default:"10000" help:"most dynamically registered clients kept"`
 	CIMD            bool          `key:"cimd" default:"true" help:"accept client ID metadata documents (https client_id URLs, used by Claude Code)"`
+}
+
+// FilterConfig chooses which operations become tools.
+type FilterConfig struct {
+	IncludeTags       []string `key:"include_tags" help:"expose only operations with one of these OpenAPI tags (comma-separated; * wildcard; case-insensitive)"`
+	ExcludeTags       []string `key:"exclude_tags" help:"hide operations with any of these tags"`
+	IncludeMethods    []string `key:"include_methods" help:"expose only these HTTP methods"`
+	ExcludeMethods    []string `key:"exclude_methods" help:"hide these HTTP methods, e.g. DELETE"`
+	IncludePaths      []string `key:"include_paths" help:"expose only paths matching these globs (* within a segment, ** any segments, e.g. /pets/**)"`
+	ExcludePaths      []string `key:"exclude_paths" help:"hide paths matching these globs, e.g. /admin/**"`
+	IncludeOperations []string `key:"include_operations" help:"expose only these operationIds or tool names (* wildcard)"`
+	ExcludeOperations []string `key:"exclude_operations" help:"hide these operationIds or tool names (* wildcard)"`
+}
+
+// ResponsesConfig bounds what a tool result shows the agent.
+type ResponsesConfig struct {
+	MaxArrayItems  int   `key:"max_array_items" default:"50" help:"entries kept per JSON array in tool results (a note says how to page for the rest); 0 keeps all"`
+	MaxStringBytes int64 `key:"max_string_bytes" default:"4096" help:"bytes kept per JSON string value in tool results; 0 keeps all"`
+}
+
+// OperationConfig overrides one operation (see Config.Operations).
+type OperationConfig struct {
+	Name           string `yaml:"name"`
+	Description    string `yaml:"description"`
+	Hidden         *bool  `yaml:"hidden"`
+	MaxArrayItems  *int   `yaml:"max_array_items"`  // unset: server setting; 0: all
+	MaxStringBytes *int   `yaml:"max_string_bytes"` // unset: server setting; 0: all
 }
 
 // ScopesConfig names the OAuth scopes operations require when the spec

@@ -192,3 +192,35 @@ func TestNestedAndMapSettings(t *testing.T) {
 		t.Errorf("bad map entry: %v", err)
 	}
 }
+
+func TestOperationOverridesAndFilter(t *testing.T) {
+	file := "operations:\n  createTask: {name: new_task, max_array_items: 10}\n  \"DELETE /tasks/{taskId}\":\n    hidden: true\nfilter:\n  exclude_paths: [\"/admin/**\"]\n"
+	cfg, err := load(t, nil, nil, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := cfg.Operations["createTask"]; o.Name != "new_task" || o.MaxArrayItems == nil || *o.MaxArrayItems != 10 {
+		t.Fatalf("createTask override: %+v", o)
+	}
+	if o := cfg.Operations["DELETE /tasks/{taskId}"]; o.Hidden == nil || !*o.Hidden {
+		t.Fatalf("hidden override: %+v", o)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.ConvertOverrides()["createTask"].MaxArrayItems; got != 10 {
+		t.Fatalf("convert override = %d", got)
+	}
+	env := map[string]string{"SPECGATE_OPERATIONS": "{getTask: {description: Fetch one task}}"}
+	cfg, err = load(t, nil, env, "")
+	if err != nil || cfg.Operations["getTask"].Description != "Fetch one task" {
+		t.Fatalf("operations from env: %+v %v", cfg, err)
+	}
+	if _, err := load(t, nil, nil, "operations:\n  x: {nmae: y}\n"); err == nil || !strings.Contains(err.Error(), "nmae") {
+		t.Fatalf("unknown override field: %v", err)
+	}
+	cfg, _ = load(t, []string{"--filter-exclude-paths", "admin/**"}, nil, "")
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "config: filter") {
+		t.Fatalf("bad glob: %v", err)
+	}
+}

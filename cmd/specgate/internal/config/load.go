@@ -69,6 +69,8 @@ func collect(t reflect.Type, index []int, prefix string, out *[]Setting) {
 			s.Type = "int"
 		case f.Type.Kind() == reflect.Slice:
 			s.Type = "list"
+		case f.Type.Kind() == reflect.Map && f.Type.Elem().Kind() == reflect.Struct:
+			s.Type = "objects"
 		case f.Type.Kind() == reflect.Map:
 			s.Type = "map"
 		default:
@@ -225,6 +227,10 @@ func hasPrefix(m map[string]Setting, p string) bool {
 }
 
 func scalarText(n *yaml.Node, s Setting) (string, error) {
+	if s.Type == "objects" {
+		out, err := yaml.Marshal(n)
+		return string(out), err
+	}
 	if s.Type == "map" && n.Kind == yaml.MappingNode {
 		var entries []string
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -304,6 +310,14 @@ func set(f reflect.Value, s Setting, text string) error {
 			return err
 		}
 		f.SetInt(n)
+	case "objects":
+		ptr := reflect.New(f.Type())
+		dec := yaml.NewDecoder(strings.NewReader(text))
+		dec.KnownFields(true)
+		if err := dec.Decode(ptr.Interface()); err != nil {
+			return fmt.Errorf("invalid value: %v", strings.TrimPrefix(err.Error(), "yaml: "))
+		}
+		f.Set(ptr.Elem())
 	case "map":
 		m := map[string][]string{}
 		for _, entry := range strings.Split(text, ",") {

@@ -53,6 +53,15 @@ func (c *Config) Validate() error {
 		return c.errorf("public_url", "%q must not have a query or fragment", c.PublicURL)
 	}
 	c.PublicURL = strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
+	if c.Responses.MaxArrayItems < 0 {
+		return c.errorf("responses.max_array_items", "must not be negative (0 keeps all)")
+	}
+	if c.Responses.MaxStringBytes < 0 {
+		return c.errorf("responses.max_string_bytes", "must not be negative (0 keeps all)")
+	}
+	if err := c.FilterSpec().Validate(); err != nil {
+		return c.errorf("filter", "%v", err)
+	}
 	if c.OAuth.Secret != "" && c.OAuth.SecretFile != "" {
 		return c.errorf("oauth.secret", "set either oauth.secret or oauth.secret_file, not both")
 	}
