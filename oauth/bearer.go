@@ -29,8 +29,9 @@ type tokenError struct {
 // context. CORS preflights pass through untouched (they never carry
 // credentials); the MCP layer's CORS handling answers them.
 //
-// Verification costs one store lookup: the HMAC signature is checked first,
-// so garbage never reaches the store.
+// Verification costs one store lookup (none when the token is in the
+// validated-token cache, Config.TokenCacheTTL): the HMAC signature is
+// checked first, so garbage never reaches the store.
 func (s *Server) RequireBearer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
@@ -92,7 +93,12 @@ func (s *Server) verifyAccessToken(ctx context.Context, token string) (*Principa
 	if err := s.strategy.Enigma.Validate(ctx, raw); err != nil {
 		return invalid("The access token is invalid.")
 	}
-	req, err := s.store.GetAccessTokenSession(ctx, s.strategy.AccessTokenSignature(ctx, token), &store.Session{})
+	sig := s.strategy.AccessTokenSignature(ctx, token)
+	if p, ok := s.tokens.get(sig, s.now()); ok {
+		return p, nil
+	}
+	lookup := s.tokens.begin(s.now())
+	req, err := s.store.GetAccessTokenSession(ctx, sig, &store.Session{})
 	if errors.Is(err, fosite.ErrNotFound) {
 		return invalid("The access token is unknown, expired or revoked.")
 	}
@@ -104,21 +110,24 @@ func (s *Server) verifyAccessToken(ctx context.Context, token string) (*Principa
 	if !ok {
 		return invalid("The access token is invalid.")
 	}
-	if exp := sess.GetExpiresAt(fosite.AccessToken); !exp.IsZero() && !s.now().Before(exp) {
+	exp := sess.GetExpiresAt(fosite.AccessToken)
+	if !exp.IsZero() && !s.now().Before(exp) {
 		return invalid("The access token expired.")
 	}
 	aud := req.GetGrantedAudience()
 	if !aud.Has(s.resource) && !aud.Has(s.issuer) {
 		return invalid("The access token was issued for another resource.")
 	}
-	return &Principal{
+	p := &Principal{
 		Subject:       sess.Subject,
 		ClientID:      req.GetClient().GetID(),
 		Scopes:        slices.Clone(req.GetGrantedScopes()),
 		AllowedScopes: slices.Clone(sess.AllowedScopes),
 		Audience:      slices.Clone(aud),
 		GrantID:       req.GetID(),
-	}, nil
+	}
+	s.tokens.put(sig, lookup, p, exp)
+	return p, nil
 }
 
 // writeUnauthorized writes the 401 challenge. errCode is empty when the

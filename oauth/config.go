@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/specgate/specgate/oauth/throttle"
+	"github.com/specgate/specgate/oauth/vault"
 )
 
 // Config configures the authorization server. Zero values get the defaults
@@ -47,6 +49,17 @@ type Config struct {
 	// approved the same (or a wider) set of scopes for the same client, unless
 	// the request says prompt=consent; 0 always asks.
 	RememberConsent time.Duration
+	// TokenCacheTTL is how long a verified access token is remembered, so
+	// most bearer checks cost no store round trip; 0 (the default) disables
+	// the cache, at most 1m. Revocations drop entries at once on this
+	// replica and, through RevocationFeed, on the others.
+	TokenCacheTTL time.Duration
+	// TokenCacheSize caps the cached tokens; default DefaultTokenCacheSize.
+	TokenCacheSize int
+	// RevocationFeed carries revocations between replicas sharing a store;
+	// required for the cache when there are several replicas (nil: this
+	// replica's own revocations only). See Server.ListenRevocations.
+	RevocationFeed RevocationFeed
 
 	// GlobalSecret signs tokens and codes (HMAC); at least 32 bytes, keep it
 	// stable across restarts and replicas. RotatedGlobalSecrets still
@@ -73,11 +86,23 @@ type Config struct {
 	// ClientIP extracts the caller's IP for throttling; default: the host of
 	// r.RemoteAddr. Set it when running behind a trusted reverse proxy.
 	ClientIP func(r *http.Request) string
+	// Vault encrypts the users' upstream credentials at rest (see
+	// authn.Identity.Upstream and Server.UpstreamCredential). Required when
+	// the authenticator returns upstream credentials (upstream-login); nil
+	// makes such logins fail.
+	Vault *vault.Keyring
+	// UpstreamRefresher renews expired upstream credentials; nil means an
+	// expired one requires a new login. Needs Vault.
+	UpstreamRefresher UpstreamRefresher
 	// AllowInsecureHTTP permits an http PublicURL on a non-loopback host
 	// (cookies then lose the Secure flag). Only for testing setups.
 	AllowInsecureHTTP bool
 	// Logger receives structured logs; nil discards them.
 	Logger *slog.Logger
+	// OnEvent, if set, is told about tokens issued, refreshed and revoked and
+	// about logins and registrations (metrics, audit log). It runs on the
+	// request path, so it must be quick. See Event.
+	OnEvent func(ctx context.Context, e Event)
 }
 
 // Lifetimes are durations of the server's artefacts; zero means the default.
@@ -160,6 +185,9 @@ func (cfg Config) withDefaults() Config {
 	if cfg.MaxRegistrationBytes == 0 {
 		cfg.MaxRegistrationBytes = 64 << 10
 	}
+	if cfg.TokenCacheSize == 0 {
+		cfg.TokenCacheSize = DefaultTokenCacheSize
+	}
 	c := &cfg.CIMD
 	setDur(&c.Timeout, 5*time.Second)
 	setDur(&c.MinCacheTTL, 5*time.Minute)
@@ -233,8 +261,14 @@ func (cfg Config) validate() error {
 	if cfg.RefreshGraceWindow > 10*time.Minute {
 		bad("oauth: RefreshGraceWindow %v is longer than 10m; it exists for retries and races only", cfg.RefreshGraceWindow)
 	}
+	if cfg.UpstreamRefresher != nil && cfg.Vault == nil {
+		bad("oauth: UpstreamRefresher needs a Vault to keep upstream credentials in")
+	}
 	if cfg.RememberConsent < 0 {
 		bad("oauth: RememberConsent must not be negative")
+	}
+	if cfg.TokenCacheTTL < 0 || cfg.TokenCacheTTL > time.Minute || cfg.TokenCacheSize < 1 {
+		bad("oauth: TokenCacheTTL must be 0..1m and TokenCacheSize positive, got %v and %d", cfg.TokenCacheTTL, cfg.TokenCacheSize)
 	}
 	if cfg.MaxClients < 0 {
 		bad("oauth: MaxClients must not be negative")

@@ -48,7 +48,7 @@ func (s *Server) showConsent(w http.ResponseWriter, r *http.Request) {
 	}
 	sess := s.session(r)
 	u := s.currentUser(sess)
-	if u == nil {
+	if u == nil || !s.loginCovers(r.Context(), u, p.ID) {
 		http.Redirect(w, r, pageURL("/login", p.ID), http.StatusSeeOther)
 		return
 	}
@@ -101,7 +101,7 @@ func (s *Server) postConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := s.currentUser(sess)
-	if u == nil {
+	if u == nil || !s.loginCovers(r.Context(), u, p.ID) {
 		http.Redirect(w, r, pageURL("/login", p.ID), http.StatusSeeOther)
 		return
 	}
@@ -170,6 +170,13 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, p *store.Pend
 	ar.SetRequestedAudience(aud)
 	for _, a := range aud {
 		ar.GrantAudience(a)
+	}
+	if u.Upstream {
+		if err := s.bindUpstreamLogin(ctx, p.ID, ar.GetID(), u.Subject); err != nil {
+			s.log.Error("keep upstream credential with the grant failed", "sub", u.Subject, "request_id", p.ID, "err", err)
+			s.authorizeError(w, r, ar, fosite.ErrServerError.WithHint("The API login could not be kept; sign in again."))
+			return
+		}
 	}
 	sess := &store.Session{Subject: u.Subject, Username: u.Name, AllowedScopes: u.Allowed}
 	resp, err := s.provider.NewAuthorizeResponse(ctx, ar, sess)

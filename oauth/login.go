@@ -26,12 +26,19 @@ const (
 	sessLoginAt = "login_at"
 )
 
+// sessUpstream is true when the login holds an upstream credential, kept
+// server-side per authorization (see loginCovers).
+const sessUpstream = "upstream"
+
 const maxFormBytes = 16 << 10
 
 // loginState is the signed-in user of a browser session.
 type loginState struct {
 	Subject, Name string
 	Allowed       []string // nil: every scope
+	// Upstream: the authenticator returned an upstream credential, so each
+	// authorization needs a login of its own (see loginCovers).
+	Upstream bool
 }
 
 func (s *Server) setupCookies() {
@@ -89,6 +96,7 @@ func (s *Server) currentUser(sess *sessions.Session) *loginState {
 	}
 	u := &loginState{Subject: sub}
 	u.Name, _ = sess.Values[sessName].(string)
+	u.Upstream, _ = sess.Values[sessUpstream].(bool)
 	if raw, ok := sess.Values[sessAllowed].(string); ok {
 		if err := json.Unmarshal([]byte(raw), &u.Allowed); err != nil {
 			return nil
@@ -104,6 +112,7 @@ func (s *Server) setUser(sess *sessions.Session, id *authn.Identity) {
 	sess.Values[sessName] = id.DisplayName
 	sess.Values[sessAllowed] = string(allowed)
 	sess.Values[sessLoginAt] = s.now().Unix()
+	sess.Values[sessUpstream] = id.Upstream != nil
 	sess.Values[sessCSRF] = randomToken(32)
 }
 
@@ -166,7 +175,7 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess := s.session(r)
-	if s.currentUser(sess) != nil {
+	if u := s.currentUser(sess); u != nil && s.loginCovers(r.Context(), u, p.ID) {
 		http.Redirect(w, r, pageURL("/consent", p.ID), http.StatusSeeOther)
 		return
 	}
@@ -216,6 +225,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	ip := s.cfg.ClientIP(r)
 	if status, msg := s.throttleLogin(r, ip, username); msg != "" {
+		s.loginRefused(ctx, status, p.Client.ID)
 		s.renderLogin(w, r, sess, p, status, username, msg)
 		return
 	}
@@ -223,16 +233,32 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, authn.ErrInvalidCredentials):
 		s.log.Info("login failed: wrong credentials", "ip", ip, "client_id", p.Client.ID)
+		s.emit(ctx, Event{Kind: EventLoginFailed, ClientID: p.Client.ID})
 		s.renderLogin(w, r, sess, p, http.StatusUnauthorized, username, "Wrong username or password.")
+		return
+	case errors.Is(err, authn.ErrUpstreamUnavailable):
+		s.log.Error("login failed: the API's login is unavailable", "ip", ip, "err", err)
+		s.emit(ctx, Event{Kind: EventLoginFailed, ClientID: p.Client.ID})
+		s.renderLogin(w, r, sess, p, http.StatusServiceUnavailable, username, "The API's login is unavailable right now. Try again later.")
 		return
 	case err != nil:
 		s.log.Error("login failed: authenticator unavailable", "ip", ip, "err", err)
+		s.emit(ctx, Event{Kind: EventLoginFailed, ClientID: p.Client.ID})
 		s.renderLogin(w, r, sess, p, http.StatusServiceUnavailable, username, "Login is unavailable right now. Try again later.")
 		return
 	case id == nil || id.Subject == "":
 		s.log.Error("login failed: authenticator returned no subject", "ip", ip)
+		s.emit(ctx, Event{Kind: EventLoginFailed, ClientID: p.Client.ID})
 		s.renderLogin(w, r, sess, p, http.StatusServiceUnavailable, username, "Login is unavailable right now. Try again later.")
 		return
+	}
+	if id.Upstream != nil {
+		if err := s.holdUpstreamLogin(ctx, p, id); err != nil {
+			s.log.Error("login failed: upstream credential could not be kept", "ip", ip, "err", err)
+			s.emit(ctx, Event{Kind: EventLoginFailed, ClientID: p.Client.ID})
+			s.renderLogin(w, r, sess, p, http.StatusServiceUnavailable, username, "Login is unavailable right now. Try again later.")
+			return
+		}
 	}
 	if err := s.cfg.Throttles.LoginPerUser.Reset(ctx, userKey(username)); err != nil {
 		s.log.Warn("reset login throttle failed", "err", err)
@@ -242,6 +268,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("user logged in", "sub", id.Subject, "client_id", p.Client.ID, "ip", ip)
+	s.emit(ctx, Event{Kind: EventLoginOK, Subject: id.Subject, ClientID: p.Client.ID})
 	http.Redirect(w, r, pageURL("/consent", p.ID), http.StatusSeeOther)
 }
 

@@ -77,6 +77,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
+		s.emit(ctx, Event{Kind: EventRegisterThrottled})
 		w.Header().Set("Retry-After", strconv.Itoa(retrySeconds(retry)))
 		writeJSONError(w, http.StatusTooManyRequests, "too_many_requests",
 			fmt.Sprintf("Too many registrations from this address; retry in %d seconds.", retrySeconds(retry)))
@@ -119,6 +120,10 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.log.Error("store registered client failed", "client_id", client.ID, "err", err)
+		if storeUnavailable(err) {
+			writeJSONError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "Registration is unavailable right now; retry shortly.")
+			return
+		}
 		writeJSONError(w, http.StatusInternalServerError, "server_error", "Could not register the client.")
 		return
 	}

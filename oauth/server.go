@@ -47,6 +47,10 @@ type Server struct {
 	cookieName string
 	static     map[string]*store.Client
 	cimd       *cimdFetcher // nil when CIMD is disabled
+
+	upstreamLocks grantLocks // serialise upstream credential updates per grant
+
+	tokens *tokenCache // validated access tokens; nil when disabled
 }
 
 // New validates cfg and returns a server backed by st that checks passwords
@@ -89,6 +93,7 @@ func New(cfg Config, st store.Store, auth authn.Authenticator) (*Server, error) 
 	if !cfg.CIMD.Disabled {
 		s.cimd = newCIMDFetcher(cfg.CIMD, s.log)
 	}
+	s.tokens = newTokenCache(cfg.TokenCacheTTL, cfg.TokenCacheSize, cfg.RevocationFeed != nil)
 	s.setupFosite()
 	s.setupCookies()
 	return s, nil

@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -34,20 +35,45 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	ar, err := s.provider.NewAccessRequest(ctx, r, &store.Session{})
 	if err != nil {
 		s.logTokenError(r, ar, err)
-		s.provider.WriteAccessError(ctx, w, ar, err)
+		s.writeAccessError(ctx, w, ar, err)
 		return
 	}
 	resp, err := s.provider.NewAccessResponse(ctx, ar)
 	if err != nil {
 		s.logTokenError(r, ar, err)
-		s.provider.WriteAccessError(ctx, w, ar, err)
+		s.writeAccessError(ctx, w, ar, err)
 		return
 	}
 	resp.SetTokenType("Bearer")
 	s.touchClient(ctx, ar.GetClient())
 	s.log.Info("tokens issued", "grant_type", strings.Join(ar.GetGrantTypes(), " "), "client_id", ar.GetClient().GetID(),
 		"sub", ar.GetSession().GetSubject(), "grant", ar.GetID(), "scopes", []string(ar.GetGrantedScopes()))
+	s.emit(ctx, tokenEvent(ar))
 	s.provider.WriteAccessResponse(ctx, w, ar, resp)
+}
+
+// writeAccessError answers a refused token request. A store outage is 503
+// temporarily_unavailable — not fosite's 500 server_error or, when the
+// client lookup failed, 401 invalid_client, which makes clients discard
+// their registration. Losing a concurrent redemption of a code (the store
+// lets exactly one win) is invalid_grant.
+func (s *Server) writeAccessError(ctx context.Context, w http.ResponseWriter, ar fosite.AccessRequester, err error) {
+	switch {
+	case storeUnavailable(err):
+		writeJSONError(w, http.StatusServiceUnavailable, "temporarily_unavailable",
+			"The authorization server cannot reach its storage right now; retry shortly.")
+	case errors.Is(err, fosite.ErrInvalidatedAuthorizeCode):
+		s.provider.WriteAccessError(ctx, w, ar, fosite.ErrInvalidGrant.WithHint("The authorization code has already been used."))
+	default:
+		s.provider.WriteAccessError(ctx, w, ar, err)
+	}
+}
+
+// storeUnavailable reports whether err says the store could not be reached
+// (stores mark such errors with an Unavailable method, as redisstore does).
+func storeUnavailable(err error) bool {
+	var u interface{ Unavailable() bool }
+	return errors.As(err, &u) && u.Unavailable()
 }
 
 // logTokenError logs a refused token request without any credential.
@@ -93,6 +119,14 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 			s.log.Info("revocation request", "client_id", r.PostForm.Get("client_id"), "error", rfc.ErrorField, "hint", rfc.HintField)
 		} else {
 			s.log.Info("token revoked", "client_id", r.PostForm.Get("client_id"))
+			s.emit(r.Context(), revokeEvent(r))
+		}
+		// fosite answers 200 to a storage failure (its temporarily_unavailable):
+		// the client would believe a token revoked that may still be valid.
+		if storeUnavailable(err) || errors.Is(err, fosite.ErrTemporarilyUnavailable) {
+			writeJSONError(w, http.StatusServiceUnavailable, "temporarily_unavailable",
+				"The token could not be revoked right now; retry shortly.")
+			return
 		}
 		s.provider.WriteRevocationResponse(r.Context(), w, err)
 	})(w, r)

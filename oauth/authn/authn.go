@@ -6,6 +6,9 @@ package authn
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"time"
 )
 
 // Identity is a user who logged in.
@@ -22,7 +25,54 @@ type Identity struct {
 	// is an allow-list; an empty non-nil slice allows nothing. The
 	// authorization server intersects requested scopes with this list.
 	AllowedScopes []string
+	// Upstream is the credential with which tool calls reach the upstream API
+	// as this user, when the authenticator obtained one (the upstream-login
+	// authenticator does; the users file does not). The authorization server
+	// stores it encrypted with the grant and never puts it in a cookie, a
+	// page or a log.
+	Upstream *UpstreamCredential
 }
+
+// UpstreamCredential is a user's own credential for the upstream API, as
+// issued by the API's login (or refresh) endpoint.
+type UpstreamCredential struct {
+	// AccessToken is sent to the upstream API (usually as a bearer token).
+	AccessToken string `json:"access_token"`
+	// RefreshToken obtains a new AccessToken from the upstream; empty when
+	// the upstream issued none.
+	RefreshToken string `json:"refresh_token,omitempty"`
+	// Expiry is when AccessToken stops working; zero when unknown.
+	Expiry time.Time `json:"expiry,omitzero"`
+}
+
+// Expired reports whether the access token expires within skew of now. A
+// credential without a known expiry never counts as expired.
+func (c *UpstreamCredential) Expired(now time.Time, skew time.Duration) bool {
+	return !c.Expiry.IsZero() && !now.Add(skew).Before(c.Expiry)
+}
+
+// String hides the token values, so a credential printed by mistake (%v,
+// a log attribute) leaks nothing.
+func (c *UpstreamCredential) String() string {
+	if c == nil {
+		return "<nil>"
+	}
+	exp := "unknown expiry"
+	if !c.Expiry.IsZero() {
+		exp = "expires " + c.Expiry.UTC().Format(time.RFC3339)
+	}
+	refresh := "no refresh token"
+	if c.RefreshToken != "" {
+		refresh = "refresh token [redacted]"
+	}
+	return "upstream credential (access token [redacted], " + refresh + ", " + exp + ")"
+}
+
+// GoString hides the token values from %#v as well.
+func (c *UpstreamCredential) GoString() string { return c.String() }
+
+// LogValue implements slog.LogValuer with the redacted String.
+func (c *UpstreamCredential) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // ErrInvalidCredentials is returned (possibly wrapped) when the user name is
 // unknown or the password does not match. Implementations must not reveal
@@ -33,6 +83,11 @@ var ErrInvalidCredentials = errors.New("wrong username or password")
 // that became unreadable or invalid. The login page shows it as "login is
 // unavailable"; the wrapped detail belongs in the server log only.
 var ErrUnavailable = errors.New("login is unavailable")
+
+// ErrUpstreamUnavailable wraps ErrUnavailable for an authenticator that
+// delegates to the upstream API's own login: the login page then says that
+// the API's login is unavailable rather than that sign-in is broken.
+var ErrUpstreamUnavailable = fmt.Errorf("%w: the API's login is unavailable", ErrUnavailable)
 
 // Authenticator checks a user name and password.
 //

@@ -37,6 +37,7 @@ type Memory struct {
 	clients      map[string]*blob
 	pending      map[string]*blob
 	consents     map[string]*blob
+	upstream     map[string]*blob // grant ID -> encrypted upstream credential
 	jtis         map[string]time.Time
 }
 
@@ -86,6 +87,7 @@ func NewMemory(opts MemoryOptions) *Memory {
 		clients:      map[string]*blob{},
 		pending:      map[string]*blob{},
 		consents:     map[string]*blob{},
+		upstream:     map[string]*blob{},
 		jtis:         map[string]time.Time{},
 	}
 }
@@ -111,7 +113,7 @@ func (m *Memory) sweep(now time.Time) {
 			delete(m.codes, k)
 		}
 	}
-	for _, mp := range []map[string]*blob{m.pkces, m.clients, m.pending, m.consents} {
+	for _, mp := range []map[string]*blob{m.pkces, m.clients, m.pending, m.consents, m.upstream} {
 		for k, v := range mp {
 			if !live(v.exp, now) {
 				delete(mp, k)

@@ -29,6 +29,7 @@ func TestMemorySweepFreesExpiredRecords(t *testing.T) {
 		m.CreatePendingAuthorization(ctx, &PendingAuthorization{ID: "p", ExpiresAt: now.Add(time.Hour)}),
 		m.SaveConsent(ctx, &Consent{Subject: "u", ClientID: "c", ExpiresAt: now.Add(time.Hour)}),
 		m.SetClientAssertionJWT(ctx, "j", now.Add(time.Hour)),
+		m.SaveUpstreamCredential(ctx, "g", []byte("sealed"), now.Add(time.Hour)),
 	} {
 		if err != nil {
 			t.Fatal(err)
@@ -44,6 +45,7 @@ func TestMemorySweepFreesExpiredRecords(t *testing.T) {
 		"codes": len(m.codes), "pkces": len(m.pkces), "access": len(m.access), "refresh": len(m.refresh),
 		"grantAccess": len(m.grantAccess), "grantRefresh": len(m.grantRefresh), "clients": len(m.clients) - 1,
 		"pending": len(m.pending), "consents": len(m.consents), "jtis": len(m.jtis),
+		"upstream": len(m.upstream),
 	}
 	for name, n := range sizes {
 		if n != 0 {

@@ -87,6 +87,19 @@ type Store interface {
 	GetConsent(ctx context.Context, subject, clientID string) (*Consent, error)
 	// SaveConsent stores (replaces) a remembered consent until c.ExpiresAt.
 	SaveConsent(ctx context.Context, c *Consent) error
+
+	// SaveUpstreamCredential stores (replaces) the encrypted upstream
+	// credential of a grant (the fosite request ID shared by all its tokens)
+	// until expiresAt; a zero expiresAt means it never expires. The store
+	// treats ciphertext as opaque bytes (any byte values) and keeps its own
+	// copy; an empty grantID or ciphertext is an error.
+	SaveUpstreamCredential(ctx context.Context, grantID string, ciphertext []byte, expiresAt time.Time) error
+	// GetUpstreamCredential returns a copy of the grant's encrypted upstream
+	// credential, or ErrNotFound when there is none or it expired.
+	GetUpstreamCredential(ctx context.Context, grantID string) ([]byte, error)
+	// DeleteUpstreamCredential removes the grant's upstream credential; it is
+	// not an error when there is none.
+	DeleteUpstreamCredential(ctx context.Context, grantID string) error
 }
 
 // RotatedTokenError is returned by GetRefreshTokenSession for a refresh token

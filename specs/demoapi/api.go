@@ -7,9 +7,12 @@
 //
 // The API lives under BasePath and its document at SpecPath. The document
 // declares OAuth scopes per operation, but the demo does not enforce them:
-// specgate does. Data is kept per owner (a user name). Every request belongs
-// to DefaultOwner unless Options.Owner names someone else, which is the hook
-// for a later login endpoint: it only has to map a request to a user name.
+// specgate does. Data is kept per owner (a user name). The demo has its own
+// accounts and login (LoginPath, RefreshPath; see DefaultUsers): a request
+// with "Authorization: Bearer <token from LoginPath>" belongs to that user,
+// a request with an unknown or expired token gets 401, and a request without
+// Authorization belongs to DefaultOwner unless Options.Owner names someone
+// else — so the anonymous demo keeps working.
 package demoapi
 
 import (
@@ -53,18 +56,26 @@ type Options struct {
 	RecordBodyBytes int
 	// Now is the clock for createdAt and updatedAt (default time.Now).
 	Now func() time.Time
-	// Owner names the user a request acts for; nil or "" means DefaultOwner.
+	// Owner names the user a request without Authorization acts for; nil or
+	// "" means DefaultOwner. A valid bearer token always wins.
 	Owner func(*http.Request) string
+	// Users are the accounts LoginPath accepts; nil means DefaultUsers().
+	Users []User
+	// TokenLifetime is how long an access token from LoginPath or
+	// RefreshPath is valid (default 15m); RefreshTokenLifetime is the same
+	// for refresh tokens (default 24h). Short values let tests see expiry.
+	TokenLifetime, RefreshTokenLifetime time.Duration
 }
 
 // API is the demo task tracker. It is safe for concurrent use.
 type API struct {
-	opts    Options
-	log     *slog.Logger
-	store   *store
-	rec     *recorder
-	handler http.Handler
-	specTag string
+	opts     Options
+	log      *slog.Logger
+	store    *store
+	rec      *recorder
+	sessions *sessions
+	handler  http.Handler
+	specTag  string
 }
 
 // New returns an API holding the seed tasks.
@@ -80,19 +91,25 @@ func New(opts Options) *API {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Users == nil {
+		opts.Users = DefaultUsers()
+	}
+	opts.TokenLifetime = orDefault(opts.TokenLifetime, 15*time.Minute)
+	opts.RefreshTokenLifetime = orDefault(opts.RefreshTokenLifetime, 24*time.Hour)
 	sum := sha256.Sum256(specJSON)
 	a := &API{
-		opts:    opts,
-		log:     opts.Logger,
-		store:   newStore(opts.Now, opts.MaxTasks, opts.MaxAttachmentBytes),
-		rec:     &recorder{limit: opts.RecordLimit, bodyLimit: opts.RecordBodyBytes},
-		specTag: `"` + hex.EncodeToString(sum[:8]) + `"`,
+		opts:     opts,
+		log:      opts.Logger,
+		store:    newStore(opts.Now, opts.MaxTasks, opts.MaxAttachmentBytes),
+		rec:      &recorder{limit: opts.RecordLimit, bodyLimit: opts.RecordBodyBytes},
+		sessions: &sessions{tokens: map[string]session{}},
+		specTag:  `"` + hex.EncodeToString(sum[:8]) + `"`,
 	}
 	a.handler = a.newHandler()
 	return a
 }
 
-func orDefault[T int | int64](v, def T) T {
+func orDefault[T int | int64 | time.Duration](v, def T) T {
 	if v <= 0 {
 		return def
 	}
@@ -115,6 +132,9 @@ func (a *API) ClearRequests() { a.rec.clear() }
 func (a *API) Reset() { a.store.reset() }
 
 func (a *API) owner(r *http.Request) string {
+	if user, ok := userFrom(r.Context()); ok {
+		return user
+	}
 	if a.opts.Owner != nil {
 		if name := a.opts.Owner(r); name != "" {
 			return name
@@ -147,8 +167,10 @@ const fallbackPattern = BasePath + "/"
 func (a *API) newHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+SpecPath, a.serveSpec)
+	mux.HandleFunc("POST "+LoginPath, a.login)
+	mux.HandleFunc("POST "+RefreshPath, a.refresh)
 	for _, rt := range a.routes() {
-		mux.Handle(rt.method+" "+BasePath+rt.path, rt.handle)
+		mux.Handle(rt.method+" "+BasePath+rt.path, a.authenticate(rt.handle))
 	}
 	mux.HandleFunc(fallbackPattern, func(w http.ResponseWriter, r *http.Request) { a.noRoute(mux, w, r) })
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -186,10 +208,11 @@ func (a *API) serveSpec(w http.ResponseWriter, r *http.Request) {
 }
 
 // recordRequests reads each API request body whole (within MaxBodyBytes),
-// records the request and hands the handler the buffered body.
+// records the request and hands the handler the buffered body. Login and
+// refresh requests are not recorded: they carry passwords and tokens.
 func (a *API) recordRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != BasePath && !strings.HasPrefix(r.URL.Path, BasePath+"/") {
+		if (r.URL.Path != BasePath && !strings.HasPrefix(r.URL.Path, BasePath+"/")) || strings.HasPrefix(r.URL.Path, authPrefix) {
 			next.ServeHTTP(w, r)
 			return
 		}

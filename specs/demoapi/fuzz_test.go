@@ -105,3 +105,30 @@ func FuzzUpload(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLogin checks that any login or refresh body gets a clean JSON answer:
+// 200 only for a real account, else a 4xx problem.
+func FuzzLogin(f *testing.F) {
+	for _, s := range []string{
+		`{"username":"alice","password":"alice-password"}`, `{"username":"alice","password":"x"}`,
+		`{"refresh_token":"demo_rt_x"}`, `{"username":1}`, `[]`, `null`, `{}`, "username=bob&password=bob-password",
+	} {
+		f.Add(s, true)
+		f.Add(s, false)
+	}
+	f.Fuzz(func(t *testing.T, body string, jsonBody bool) {
+		a := newTestAPI(t, Options{})
+		ct := "application/x-www-form-urlencoded"
+		if jsonBody {
+			ct = "application/json"
+		}
+		for _, path := range []string{LoginPath, RefreshPath} {
+			w := serve(t, a, req{method: http.MethodPost, target: path, body: body, header: map[string]string{"Content-Type": ct}})
+			checkFuzzAnswer(t, w.Code, w.Body.Bytes(), http.StatusOK, http.StatusBadRequest, http.StatusUnauthorized,
+				http.StatusRequestEntityTooLarge)
+			if w.Code == http.StatusOK && path == RefreshPath {
+				t.Fatalf("a made-up refresh token was accepted: %s", body)
+			}
+		}
+	})
+}

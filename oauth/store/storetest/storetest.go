@@ -65,6 +65,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"PendingAuthorizations", testPending},
 		{"Consents", testConsents},
 		{"ClientAssertionJTIs", testJTIs},
+		{"UpstreamCredentials", testUpstreamCredentials},
 		{"Concurrency", testConcurrency},
 	}
 	for _, tc := range tests {
