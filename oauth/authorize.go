@@ -40,7 +40,13 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("authorize: unknown client", "client_id", clientID, "err", err)
 		msg := "The application is not registered with this server. Go back to the application and connect again."
 		if isMetadataURL(clientID) && s.cimd != nil {
-			msg = "The application's client metadata document could not be used: " + err.Error()
+			// The detail (DNS answers, resolver and dial errors) stays in the
+			// log: shown here it would make this page an internal-network oracle.
+			msg = "The application's client metadata document at " + clientID + " could not be fetched. Check that the address is reachable from this server, or ask its administrator to register the application."
+			var bad docError
+			if errors.As(err, &bad) {
+				msg = "The application's client metadata document could not be used: " + bad.Error()
+			}
 		}
 		s.errorPage(w, http.StatusBadRequest, "Unknown application", msg)
 		return

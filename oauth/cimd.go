@@ -169,14 +169,14 @@ func (f *cimdFetcher) fetch(ctx context.Context, id string) (*store.Client, time
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, 0, fmt.Errorf("fetch client metadata document %s: HTTP status %d", id, resp.StatusCode)
+		return nil, 0, docError{fmt.Errorf("fetch client metadata document %s: HTTP status %d", id, resp.StatusCode)}
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, f.opts.MaxBytes+1))
 	if err != nil {
 		return nil, 0, fmt.Errorf("read client metadata document %s: %w", id, err)
 	}
 	if int64(len(body)) > f.opts.MaxBytes {
-		return nil, 0, fmt.Errorf("client metadata document %s is larger than %d bytes", id, f.opts.MaxBytes)
+		return nil, 0, docError{fmt.Errorf("client metadata document %s is larger than %d bytes", id, f.opts.MaxBytes)}
 	}
 	c, err := clientFromDocument(id, body)
 	if err != nil {
@@ -189,25 +189,25 @@ func (f *cimdFetcher) fetch(ctx context.Context, id string) (*store.Client, time
 func clientFromDocument(id string, body []byte) (*store.Client, error) {
 	var doc cimdDocument
 	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, fmt.Errorf("client metadata document %s is not a valid JSON object: %w", id, err)
+		return nil, docError{fmt.Errorf("client metadata document %s is not a valid JSON object: %w", id, err)}
 	}
 	if doc.ClientID != id {
-		return nil, fmt.Errorf("client metadata document %s: client_id %q does not equal the document URL", id, doc.ClientID)
+		return nil, docError{fmt.Errorf("client metadata document %s: client_id %q does not equal the document URL", id, doc.ClientID)}
 	}
 	name := cleanText(doc.ClientName, 100)
 	if name == "" {
-		return nil, fmt.Errorf("client metadata document %s: client_name is required", id)
+		return nil, docError{fmt.Errorf("client metadata document %s: client_name is required", id)}
 	}
 	if len(doc.RedirectURIs) == 0 || len(doc.RedirectURIs) > maxRedirectURIs {
-		return nil, fmt.Errorf("client metadata document %s: 1..%d redirect_uris are required", id, maxRedirectURIs)
+		return nil, docError{fmt.Errorf("client metadata document %s: 1..%d redirect_uris are required", id, maxRedirectURIs)}
 	}
 	for _, u := range doc.RedirectURIs {
 		if err := validRedirectURI(u); err != nil {
-			return nil, fmt.Errorf("client metadata document %s: %w", id, err)
+			return nil, docError{fmt.Errorf("client metadata document %s: %w", id, err)}
 		}
 	}
 	if m := doc.TokenEndpointAuthMethod; m != "" && m != "none" {
-		return nil, fmt.Errorf("client metadata document %s: token_endpoint_auth_method %q is not supported (only none)", id, m)
+		return nil, docError{fmt.Errorf("client metadata document %s: token_endpoint_auth_method %q is not supported (only none)", id, m)}
 	}
 	return &store.Client{
 		ID:                      id,
@@ -265,3 +265,11 @@ func publicAddress(a netip.Addr) bool {
 	}
 	return true
 }
+
+// docError is a problem with a client metadata document's content or HTTP
+// answer. Unlike network errors (DNS answers, dial and TLS failures) it is
+// safe to show on the error page.
+type docError struct{ err error }
+
+func (e docError) Error() string { return e.err.Error() }
+func (e docError) Unwrap() error { return e.err }

@@ -106,6 +106,12 @@ func printNextSteps(w io.Writer, cfg *config.Config, a *app.App) {
 	switch {
 	case cfg.Auth == "none":
 		fmt.Fprintf(w, "Authentication is OFF (--auth none): anyone who can reach %s can call the API.\n\n", cfg.Listen)
+	case len(a.DemoAccounts) > 0:
+		fmt.Fprintf(w, "Your client will open a browser to log in with the demo API's own accounts:\n")
+		for _, acc := range a.DemoAccounts {
+			fmt.Fprintf(w, "  %s\n", acc)
+		}
+		fmt.Fprintln(w)
 	case a.DemoPassword != "":
 		fmt.Fprintf(w, "Your client will open a browser to log in. Demo user:\n  username: demo\n  password: %s\n", a.DemoPassword)
 		if cfg.DemoPassword == "" {

@@ -10,11 +10,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/specgate/specgate/cmd/specgate/internal/config"
 	"github.com/specgate/specgate/oauth"
 	"github.com/specgate/specgate/oauth/scopes"
+	"github.com/specgate/specgate/oauth/upstreamlogin"
 	"github.com/specgate/specgate/proxy/catalog"
 	"github.com/specgate/specgate/proxy/forward"
 	"github.com/specgate/specgate/proxy/mcpserver"
@@ -37,7 +40,9 @@ type App struct {
 	oauth     *oauth.Server
 	policy    scopes.Policy
 
-	readyChecks []readyCheck
+	readyChecks   []readyCheck
+	upstreamLogin *upstreamlogin.Authenticator
+	getenv        func(string) string
 
 	demo    *demoapi.API
 	demoSrv *http.Server
@@ -45,12 +50,25 @@ type App struct {
 	SpecSource string
 	// DemoPassword is the demo user's password (demo mode with --auth oauth).
 	DemoPassword string
+	// DemoAccounts describes the demo API's own accounts (demo mode with
+	// login.source upstream), as "name / password (roles)".
+	DemoAccounts []string
 }
+
+// Option adjusts how New builds an App.
+type Option func(*App)
+
+// WithGetenv sets how secrets named by environment variable are read
+// (default os.Getenv).
+func WithGetenv(getenv func(string) string) Option { return func(a *App) { a.getenv = getenv } }
 
 // New loads the spec and builds the server. A spec that cannot be loaded is
 // an error naming the source and the problem.
-func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
-	a := &App{cfg: cfg, log: log, holder: &catalog.Holder{}, mux: http.NewServeMux()}
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
+	a := &App{cfg: cfg, log: log, holder: &catalog.Holder{}, mux: http.NewServeMux(), getenv: os.Getenv}
+	for _, o := range opts {
+		o(a)
+	}
 	a.SpecSource = cfg.Spec
 	if cfg.Spec == "" {
 		if err := a.startDemo(); err != nil {
@@ -79,6 +97,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		access = scopeAccess{policy: a.policy, srv: a.oauth}
 		authenticate = a.oauth.RequireBearer
 	}
+	inj, err := a.upstreamInjector()
+	if err != nil {
+		a.stopDemo()
+		return nil, err
+	}
 	maxArray, maxString := cfg.ResponseLimits()
 	fwd := forward.New(forward.Options{
 		MaxArrayItems:    maxArray,
@@ -87,6 +110,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		Timeout:          cfg.UpstreamTimeout,
 		MaxResponseBytes: cfg.MaxResponseBytes,
 		UserAgent:        "specgate/" + Version,
+		Decorate:         decorate(inj.Decorate),
 		Logger:           log,
 	})
 	a.mcp = mcpserver.New(mcpserver.Options{
@@ -177,7 +201,16 @@ func (a *App) startDemo() error {
 	if err != nil {
 		return fmt.Errorf("start demo API: %w", err)
 	}
-	a.demo = demoapi.New(demoapi.Options{Logger: a.log})
+	users := demoapi.DefaultUsers()
+	if a.cfg.DemoPassword != "" {
+		users[0].Password = a.cfg.DemoPassword // the "demo" account
+	}
+	a.demo = demoapi.New(demoapi.Options{Logger: a.log, Users: users})
+	if a.cfg.Auth == "oauth" && a.cfg.Login.Source == "upstream" {
+		for _, u := range users {
+			a.DemoAccounts = append(a.DemoAccounts, fmt.Sprintf("%s / %s (%s)", u.Name, u.Password, strings.Join(u.Roles, ", ")))
+		}
+	}
 	a.demoSrv = &http.Server{Handler: a.demo.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = a.demoSrv.Serve(ln) }()
 	a.SpecSource = "http://" + ln.Addr().String() + "/openapi.json"

@@ -40,7 +40,7 @@ func (a *App) setupOAuth() error {
 		Read: a.cfg.Scopes.Read, Write: a.cfg.Scopes.Write, Admin: a.cfg.Scopes.Admin,
 		OperationOverrides: a.cfg.Scopes.Operations, TagOverrides: a.cfg.Scopes.Tags,
 	}
-	srv, err := oauth.New(oauth.Config{
+	ocfg := oauth.Config{
 		PublicURL:       a.cfg.PublicURL,
 		MCPPath:         "/mcp",
 		ScopesSupported: func() []string { return a.policy.Supported(a.holder.Current()) },
@@ -60,7 +60,15 @@ func (a *App) setupOAuth() error {
 		MaxClients:         a.cfg.OAuth.MaxClients,
 		CIMD:               oauth.CIMDOptions{Disabled: !a.cfg.OAuth.CIMD},
 		Logger:             a.log,
-	}, store.NewMemory(store.MemoryOptions{}), auth)
+	}
+	if a.upstreamLogin != nil {
+		keys, err := a.vaultKeys(secret)
+		if err != nil {
+			return err
+		}
+		ocfg.Vault, ocfg.UpstreamRefresher = keys, a.upstreamLogin
+	}
+	srv, err := oauth.New(ocfg, store.NewMemory(store.MemoryOptions{}), auth)
 	if err != nil {
 		return fmt.Errorf("oauth: %w", err)
 	}
@@ -79,6 +87,14 @@ func graceOrOff(d time.Duration) time.Duration {
 
 // authenticator returns the users file, or the demo user in demo mode.
 func (a *App) authenticator() (authn.Authenticator, error) {
+	if a.cfg.Login.Source == "upstream" {
+		ul, err := a.upstreamLoginAuthenticator()
+		if err != nil {
+			return nil, err
+		}
+		a.upstreamLogin = ul
+		return ul, nil
+	}
 	if a.cfg.UsersFile != "" {
 		f, err := users.Load(a.cfg.UsersFile)
 		if err != nil {

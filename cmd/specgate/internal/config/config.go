@@ -45,6 +45,9 @@ type Config struct {
 	Responses  ResponsesConfig            `key:"responses"`
 	Operations map[string]OperationConfig `key:"operations" help:"per-operation overrides keyed by operationId, tool name or \"METHOD /path\": name, description, hidden, max_array_items, max_string_bytes (YAML mapping; env/flag: YAML flow text, e.g. {createTask: {hidden: true}})"`
 
+	Login    LoginConfig    `key:"login"`
+	Upstream UpstreamConfig `key:"upstream"`
+
 	OAuth  OAuthConfig  `key:"oauth"`
 	Scopes ScopesConfig `key:"scopes"`
 
@@ -63,6 +66,52 @@ type OAuthConfig struct {
 	RememberConsent time.Duration `key:"remember_consent" default:"0s" help:"skip the consent page this long after a user approved the same scopes for the same client; 0 always asks"`
 	MaxClients      int           `key:"max_clients" default:"10000" help:"most dynamically registered clients kept"`
 	CIMD            bool          `key:"cimd" default:"true" help:"accept client ID metadata documents (https client_id URLs, used by Claude Code)"`
+}
+
+// LoginConfig says where the login page checks passwords.
+type LoginConfig struct {
+	Source        string              `key:"source" default:"users_file" enum:"users_file,upstream" help:"where the login page checks passwords: the users file, or the API's own login endpoint (login.upstream.*), whose token then calls the API as that user"`
+	VaultKeys     []string            `key:"vault_keys" help:"base64 32-byte keys encrypting users' API tokens at rest, newest first (openssl rand -base64 32); keep old keys until their sessions end; default: derived from oauth.secret"`
+	VaultKeysFile string              `key:"vault_keys_file" help:"file holding login.vault_keys, one per line"`
+	Upstream      UpstreamLoginConfig `key:"upstream"`
+}
+
+// UpstreamLoginConfig describes the API's own login and refresh endpoints.
+type UpstreamLoginConfig struct {
+	Method              string              `key:"method" default:"POST" enum:"POST,PUT,PATCH" help:"HTTP method of the API's login request"`
+	Path                string              `key:"path" default:"/auth/login" help:"login endpoint, relative to the API base URL (or an absolute http(s) URL)"`
+	Body                string              `key:"body" default:"json" enum:"json,form" help:"how username and password are sent"`
+	UsernameField       string              `key:"username_field" default:"username" help:"body field carrying the username"`
+	PasswordField       string              `key:"password_field" default:"password" help:"body field carrying the password"`
+	ExtraFields         []string            `key:"extra_fields" help:"fixed extra login fields as key=value, e.g. grant_type=password"`
+	InvalidStatuses     []string            `key:"invalid_statuses" default:"401,403" help:"login answers meaning 'wrong username or password' (add 400 for OAuth-style APIs); other non-2xx answers mean the login is unavailable"`
+	TokenPointer        string              `key:"token_pointer" default:"/access_token" help:"JSON pointer of the API token in the login response"`
+	ExpiresInPointer    string              `key:"expires_in_pointer" default:"/expires_in" help:"JSON pointer of the token's lifetime in seconds (optional in the response)"`
+	RefreshTokenPointer string              `key:"refresh_token_pointer" default:"/refresh_token" help:"JSON pointer of the API refresh token (optional in the response)"`
+	SubjectPointer      string              `key:"subject_pointer" help:"JSON pointer of a stable user id; default: the username as typed"`
+	ScopesPointer       string              `key:"scopes_pointer" help:"JSON pointer of the user's roles or scopes (a list or a space-separated string)"`
+	ScopeMap            map[string][]string `key:"scope_map" help:"maps each role at scopes_pointer to the scopes it allows (YAML map of lists; env/flag: role=scope1 scope2,role2=scope3); empty: values are scopes"`
+	DefaultScopes       []string            `key:"default_scopes" help:"scopes of users whose response carries none; default: every scope"`
+	RefreshPath         string              `key:"refresh_path" help:"API token refresh endpoint (relative or absolute); empty: users log in again when the API token expires"`
+	RefreshMethod       string              `key:"refresh_method" default:"POST" help:"HTTP method of the refresh request"`
+	RefreshBody         string              `key:"refresh_body" enum:",json,form" help:"refresh body encoding; default: login.upstream.body"`
+	RefreshTokenField   string              `key:"refresh_token_field" default:"refresh_token" help:"body field carrying the refresh token"`
+	RefreshExtraFields  []string            `key:"refresh_extra_fields" help:"fixed extra refresh fields as key=value, e.g. grant_type=refresh_token"`
+	Timeout             time.Duration       `key:"timeout" default:"10s" help:"timeout of one login or refresh request"`
+}
+
+// UpstreamConfig says which credential specgate sends to the upstream API.
+type UpstreamConfig struct {
+	Auth              string `key:"auth" default:"auto" enum:"auto,none,static,user" help:"credential sent to the upstream API: static (one secret from upstream.secret_env or upstream.secret_file), user (each user's own token from the upstream login), none; auto is user with login.source=upstream, else none"`
+	Header            string `key:"header" help:"send the credential in this header; default: where the spec's securitySchemes put it, else Authorization"`
+	Query             string `key:"query" help:"send the credential in this query parameter instead"`
+	Cookie            string `key:"cookie" help:"send the credential in this cookie instead"`
+	Basic             bool   `key:"basic" help:"send the credential as HTTP basic auth: the password of upstream.basic_user, or user:password in the secret itself"`
+	BasicUser         string `key:"basic_user" help:"HTTP basic auth user name (implies upstream.basic); the credential is the password"`
+	Template          string `key:"template" help:"value sent, with {secret} (user mode also {token}) for the credential, e.g. \"Token {secret}\"; default \"Bearer {secret}\" for Authorization, else \"{secret}\""`
+	SecretEnv         string `key:"secret_env" help:"name of the environment variable holding the static secret (never the secret itself in the config)"`
+	SecretFile        string `key:"secret_file" help:"file holding the static secret; re-read when it changes"`
+	ForwardUserHeader string `key:"forward_user_header" help:"send the signed-in user's name upstream in this header (e.g. X-Forwarded-User), for APIs that trust specgate"`
 }
 
 // FilterConfig chooses which operations become tools.

@@ -53,6 +53,42 @@ func (c *Config) Validate() error {
 		return c.errorf("public_url", "%q must not have a query or fragment", c.PublicURL)
 	}
 	c.PublicURL = strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
+	if c.Upstream.Auth == "auto" {
+		c.Upstream.Auth = "none"
+		if c.Login.Source == "upstream" {
+			c.Upstream.Auth = "user"
+		}
+	}
+	if c.Upstream.Auth == "user" && (c.Auth != "oauth" || c.Login.Source != "upstream") {
+		return c.errorf("upstream.auth", "user sends each signed-in user's own API token, which needs --auth oauth and --login-source upstream")
+	}
+	if c.Login.Source == "upstream" && c.Auth != "oauth" {
+		return c.errorf("login.source", "upstream is the login page's password check, which needs --auth oauth")
+	}
+	if c.Login.Source == "upstream" && c.UsersFile != "" {
+		return c.errorf("users_file", "not used with --login-source upstream (the API checks passwords)")
+	}
+	if c.Login.VaultKeysFile != "" {
+		data, err := os.ReadFile(c.Login.VaultKeysFile)
+		if err != nil {
+			return c.errorf("login.vault_keys_file", "%v", err)
+		}
+		c.Login.VaultKeys = append(c.Login.VaultKeys, strings.Fields(string(data))...)
+	}
+	if c.Spec == "" && c.Login.Source == "upstream" {
+		// The built-in demo API's login: roles map to the demo scopes.
+		u := &c.Login.Upstream
+		setIfEmpty(&u.RefreshPath, "/auth/refresh")
+		setIfEmpty(&u.SubjectPointer, "/user/username")
+		setIfEmpty(&u.ScopesPointer, "/user/roles")
+		if len(u.ScopeMap) == 0 {
+			u.ScopeMap = map[string][]string{
+				"admin":  {"tasks:read", "tasks:write", "tasks:delete"},
+				"editor": {"tasks:read", "tasks:write"},
+				"viewer": {"tasks:read"},
+			}
+		}
+	}
 	if c.Responses.MaxArrayItems < 0 {
 		return c.errorf("responses.max_array_items", "must not be negative (0 keeps all)")
 	}
@@ -115,6 +151,12 @@ func checkHTTPURL(raw string) error {
 	return nil
 }
 
+func setIfEmpty(p *string, v string) {
+	if *p == "" {
+		*p = v
+	}
+}
+
 // ValidateServe adds the checks that matter only when serving: Validate
 // first, then authentication settings.
 func (c *Config) ValidateServe() error {
@@ -125,7 +167,7 @@ func (c *Config) ValidateServe() error {
 	if c.Auth == "none" && !IsLoopbackHost(host) && !c.InsecureAllowPublicNoAuth {
 		return c.errorf("auth", "--auth none on the non-loopback address %s would expose the API to anyone; listen on 127.0.0.1, use --auth oauth, or set --insecure-allow-public-no-auth", c.Listen)
 	}
-	if c.Auth == "oauth" && c.Spec != "" && c.UsersFile == "" {
+	if c.Auth == "oauth" && c.Spec != "" && c.UsersFile == "" && c.Login.Source == "users_file" {
 		return c.errorf("users_file", "--auth oauth needs a users file for the login page: create one with 'specgate users add NAME --users-file users.yaml' and pass --users-file")
 	}
 	return nil
