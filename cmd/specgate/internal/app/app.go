@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/specgate/specgate/cmd/specgate/internal/config"
 	"github.com/specgate/specgate/oauth"
 	"github.com/specgate/specgate/oauth/scopes"
@@ -42,6 +44,7 @@ type App struct {
 
 	readyChecks   []readyCheck
 	upstreamLogin *upstreamlogin.Authenticator
+	rdb           *redis.Client
 	getenv        func(string) string
 
 	demo    *demoapi.API
@@ -177,11 +180,15 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go a.refresher.Run(rctx)
+	if a.oauth != nil {
+		go a.oauth.ListenRevocations(rctx)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
 		a.stopDemo()
+		a.closeStore()
 		return err
 	case <-ctx.Done():
 	}
@@ -190,6 +197,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	_ = a.mcp.Close(sctx)
 	err := srv.Shutdown(sctx)
 	a.stopDemo()
+	a.closeStore()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

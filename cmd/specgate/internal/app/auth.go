@@ -17,7 +17,6 @@ import (
 	"github.com/specgate/specgate/oauth"
 	"github.com/specgate/specgate/oauth/authn"
 	"github.com/specgate/specgate/oauth/scopes"
-	"github.com/specgate/specgate/oauth/store"
 	"github.com/specgate/specgate/oauth/users"
 	"github.com/specgate/specgate/proxy/catalog"
 	"github.com/specgate/specgate/proxy/mcpserver"
@@ -68,7 +67,12 @@ func (a *App) setupOAuth() error {
 		}
 		ocfg.Vault, ocfg.UpstreamRefresher = keys, a.upstreamLogin
 	}
-	srv, err := oauth.New(ocfg, store.NewMemory(store.MemoryOptions{}), auth)
+	ocfg.TokenCacheTTL = a.cfg.OAuth.TokenCacheTTL
+	st, err := a.openStore(&ocfg)
+	if err != nil {
+		return err
+	}
+	srv, err := oauth.New(ocfg, st, auth)
 	if err != nil {
 		return fmt.Errorf("oauth: %w", err)
 	}

@@ -38,6 +38,9 @@ type Config struct {
 	MaxRequestBytes  int64         `key:"max_request_bytes" default:"4194304" help:"largest MCP request body accepted, in bytes"`
 	AllowedOrigins   []string      `key:"allowed_origins" help:"browser Origins allowed to call /mcp (comma-separated); requests from other Origins get 403"`
 
+	Store       string `key:"store" default:"memory" help:"where OAuth and login state lives: memory (one replica) or a Redis URL redis://[user:pass@]host:6379/0 (rediss:// for TLS) shared by every replica"`
+	RedisPrefix string `key:"redis_prefix" default:"specgate:" help:"prefix of every Redis key and pub/sub channel; replicas of one deployment share it, separate deployments on one Redis must differ"`
+
 	UsersFile    string `key:"users_file" help:"YAML users file for the login page (create it with 'specgate users add'); required with --auth oauth unless running the demo"`
 	DemoPassword string `key:"demo_password" help:"password of the demo user 'demo' (built-in demo only); default: random, printed at start-up"`
 
@@ -64,6 +67,7 @@ type OAuthConfig struct {
 	RefreshGrace    time.Duration `key:"refresh_grace" default:"30s" help:"how long a just-rotated refresh token still works (clients retry)"`
 	LoginSession    time.Duration `key:"login_session" default:"12h" help:"how long a browser login lasts"`
 	RememberConsent time.Duration `key:"remember_consent" default:"0s" help:"skip the consent page this long after a user approved the same scopes for the same client; 0 always asks"`
+	TokenCacheTTL   time.Duration `key:"token_cache_ttl" default:"5s" help:"how long a verified access token is trusted without a store lookup (revocations still apply at once on every replica through Redis pub/sub); 0 disables; at most 1m"`
 	MaxClients      int           `key:"max_clients" default:"10000" help:"most dynamically registered clients kept"`
 	CIMD            bool          `key:"cimd" default:"true" help:"accept client ID metadata documents (https client_id URLs, used by Claude Code)"`
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 )
 
 // Validate checks settings that depend on each other and fills derived
@@ -89,6 +90,12 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	if c.Store != "memory" && !strings.HasPrefix(c.Store, "redis://") && !strings.HasPrefix(c.Store, "rediss://") {
+		return c.errorf("store", "must be memory or a redis:// or rediss:// URL")
+	}
+	if c.OAuth.TokenCacheTTL > time.Minute {
+		return c.errorf("oauth.token_cache_ttl", "at most 1m, got %v", c.OAuth.TokenCacheTTL)
+	}
 	if c.Responses.MaxArrayItems < 0 {
 		return c.errorf("responses.max_array_items", "must not be negative (0 keeps all)")
 	}
@@ -151,6 +158,14 @@ func checkHTTPURL(raw string) error {
 	return nil
 }
 
+// redactURL hides a password in a store URL.
+func redactURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	return "(unparsable URL)"
+}
+
 func setIfEmpty(p *string, v string) {
 	if *p == "" {
 		*p = v
@@ -166,6 +181,9 @@ func (c *Config) ValidateServe() error {
 	host, _, _ := net.SplitHostPort(c.Listen)
 	if c.Auth == "none" && !IsLoopbackHost(host) && !c.InsecureAllowPublicNoAuth {
 		return c.errorf("auth", "--auth none on the non-loopback address %s would expose the API to anyone; listen on 127.0.0.1, use --auth oauth, or set --insecure-allow-public-no-auth", c.Listen)
+	}
+	if c.Store != "memory" && c.Auth == "oauth" && c.OAuth.Secret == "" {
+		return c.errorf("oauth.secret", "a shared store (--store %s) needs the same secret on every replica: set SPECGATE_OAUTH_SECRET or oauth.secret_file (at least 32 characters)", redactURL(c.Store))
 	}
 	if c.Auth == "oauth" && c.Spec != "" && c.UsersFile == "" && c.Login.Source == "users_file" {
 		return c.errorf("users_file", "--auth oauth needs a users file for the login page: create one with 'specgate users add NAME --users-file users.yaml' and pass --users-file")
