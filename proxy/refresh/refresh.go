@@ -44,6 +44,23 @@ type Options struct {
 	// OnValidate, if set, receives the result of the background validation
 	// of each new spec version (called from the validation goroutine).
 	OnValidate func(doc *specload.Document, warnings []catalog.Warning)
+	// OnRefresh, if set, is told the result of every load or reload:
+	// ResultOK (a catalog was published), ResultNotModified or ResultFailed.
+	OnRefresh func(result string)
+}
+
+// Results reported to Options.OnRefresh.
+const (
+	ResultOK          = "ok"
+	ResultNotModified = "not_modified"
+	ResultFailed      = "failed"
+)
+
+// report tells Options.OnRefresh the result of an attempt.
+func (r *Refresher) report(result string) {
+	if r.opts.OnRefresh != nil {
+		r.opts.OnRefresh(result)
+	}
 }
 
 // Status describes the refresher's last attempts.
@@ -207,6 +224,7 @@ func (r *Refresher) reload(ctx context.Context) {
 		r.status.LastError = ""
 		r.mu.Unlock()
 		r.log.DebugContext(ctx, "spec unchanged")
+		r.report(ResultNotModified)
 		return
 	}
 	cat, err := r.buildCatalog(ctx, doc, prevCat)
@@ -252,6 +270,7 @@ func (r *Refresher) publish(doc *specload.Document, cat *catalog.Catalog) {
 	r.mu.Unlock()
 	r.log.Info("catalog published", "digest", doc.Digest, "version", doc.SourceVersion,
 		"operations", cat.Len(), "warnings", len(cat.Warnings))
+	r.report(ResultOK)
 }
 
 func (r *Refresher) failed(msg string, err error) {
@@ -261,6 +280,7 @@ func (r *Refresher) failed(msg string, err error) {
 	kept := r.cat != nil
 	r.mu.Unlock()
 	r.log.Warn(msg, "error", err.Error(), "kept_last_good", kept)
+	r.report(ResultFailed)
 }
 
 // validate runs specload.Validate on doc in the background, once per

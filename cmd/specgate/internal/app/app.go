@@ -21,6 +21,7 @@ import (
 	"github.com/specgate/specgate/oauth/scopes"
 	"github.com/specgate/specgate/oauth/upstreamlogin"
 	"github.com/specgate/specgate/proxy/catalog"
+	"github.com/specgate/specgate/proxy/cluster"
 	"github.com/specgate/specgate/proxy/forward"
 	"github.com/specgate/specgate/proxy/mcpserver"
 	"github.com/specgate/specgate/proxy/refresh"
@@ -45,6 +46,7 @@ type App struct {
 	readyChecks   []readyCheck
 	upstreamLogin *upstreamlogin.Authenticator
 	rdb           *redis.Client
+	notifier      *cluster.Notifier
 	getenv        func(string) string
 
 	demo    *demoapi.API
@@ -85,7 +87,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		UserAgent:             "specgate/" + Version,
 		Logger:                log,
 	})
-	a.refresher = refresh.New(loader, a.SpecSource, a.build, a.holder, refresh.Options{TTL: cfg.Refresh, Logger: log})
+	if err := a.openRedis(); err != nil {
+		a.stopDemo()
+		return nil, err
+	}
+	a.refresher = refresh.New(loader, a.SpecSource, a.build, a.holder, refresh.Options{TTL: refreshTTL(cfg.Refresh), Logger: log, OnRefresh: a.onRefresh})
 	if err := a.refresher.Init(ctx); err != nil {
 		a.stopDemo()
 		return nil, err
@@ -154,6 +160,15 @@ func (a *App) routes() {
 	}
 }
 
+// refreshTTL maps the config's 0 ("no periodic refresh") to the refresher's
+// negative value, since its 0 means "default".
+func refreshTTL(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
+
 // Handler returns the root HTTP handler.
 func (a *App) Handler() http.Handler { return a.mux }
 
@@ -183,6 +198,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if a.oauth != nil {
 		go a.oauth.ListenRevocations(rctx)
 	}
+	go a.followPeers(rctx)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -10,6 +10,8 @@ import (
 	"github.com/specgate/specgate/oauth/store"
 	"github.com/specgate/specgate/oauth/store/redisstore"
 	"github.com/specgate/specgate/oauth/throttle"
+	"github.com/specgate/specgate/proxy/cluster"
+	"github.com/specgate/specgate/proxy/refresh"
 )
 
 // openStore returns the configured OAuth store and, for Redis, sets the
@@ -18,11 +20,7 @@ func (a *App) openStore(ocfg *oauth.Config) (store.Store, error) {
 	if a.cfg.Store == "memory" {
 		return store.NewMemory(store.MemoryOptions{}), nil
 	}
-	rdb, err := redisstore.NewClient(a.cfg.Store)
-	if err != nil {
-		return nil, fmt.Errorf("config: store: %w", err)
-	}
-	a.rdb = rdb
+	rdb := a.rdb
 	rs := redisstore.New(rdb, redisstore.Options{Prefix: a.cfg.RedisPrefix, Logger: a.log})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
@@ -40,6 +38,54 @@ func (a *App) openStore(ocfg *oauth.Config) (store.Store, error) {
 		RegisterPerIP: throttle.NewRedis(rdb, p+"register-ip:", 30, time.Hour),
 	}
 	return rs, nil
+}
+
+// openRedis connects to the shared Redis (when --store names one) and sets
+// up the spec-change notifier between replicas.
+func (a *App) openRedis() error {
+	if a.cfg.Store == "memory" {
+		return nil
+	}
+	rdb, err := redisstore.NewClient(a.cfg.Store)
+	if err != nil {
+		return fmt.Errorf("config: store: %w", err)
+	}
+	a.rdb = rdb
+	a.notifier = cluster.NewNotifier(rdb, cluster.Options{Prefix: a.cfg.RedisPrefix, Logger: a.log})
+	return nil
+}
+
+// onRefresh announces a newly published spec to the other replicas.
+func (a *App) onRefresh(result string) {
+	if a.notifier == nil || result != refresh.ResultOK || a.refresher == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := a.notifier.Publish(ctx, a.refresher.Status().Digest); err != nil {
+		a.log.Warn("could not announce the new spec to other replicas", "err", err)
+	}
+}
+
+// followPeers reloads the spec when another replica announces a version
+// this one does not have, so every replica notifies its clients in seconds.
+func (a *App) followPeers(ctx context.Context) {
+	if a.notifier == nil {
+		return
+	}
+	a.notifier.Listen(ctx, func(digest string) {
+		if digest != a.refresher.Status().Digest {
+			a.log.Info("another replica announced a new spec version; reloading", "digest", short(digest))
+			a.refresher.Trigger()
+		}
+	})
+}
+
+func short(d string) string {
+	if len(d) > 12 {
+		return d[:12]
+	}
+	return d
 }
 
 // closeStore releases the Redis connection pool, if any.
