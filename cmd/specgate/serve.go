@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/specgate/specgate/cmd/specgate/internal/app"
 	"github.com/specgate/specgate/cmd/specgate/internal/config"
+	"github.com/specgate/specgate/proxy/telemetry"
 )
 
 var errUsage = errors.New("usage")
@@ -53,22 +53,15 @@ func loadConfig(name string, args []string, stderr io.Writer, getenv func(string
 	return cfg, nil
 }
 
-func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(cfg.LogLevel))
-	opts := &slog.HandlerOptions{Level: level}
-	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
-}
-
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	cfg, err := loadConfig("serve", args, stderr, getenv, nil)
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, stderr)
+	log, err := telemetry.NewLogger(stderr, cfg.LogFormat, cfg.LogLevel)
+	if err != nil {
+		return err
+	}
 	app.Version = version
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {

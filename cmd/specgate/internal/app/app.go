@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -26,6 +27,7 @@ import (
 	"github.com/specgate/specgate/proxy/mcpserver"
 	"github.com/specgate/specgate/proxy/refresh"
 	"github.com/specgate/specgate/proxy/specload"
+	"github.com/specgate/specgate/proxy/telemetry"
 	"github.com/specgate/specgate/specs/demoapi"
 )
 
@@ -47,6 +49,9 @@ type App struct {
 	upstreamLogin *upstreamlogin.Authenticator
 	rdb           *redis.Client
 	notifier      *cluster.Notifier
+	hooks         telemetry.Hooks
+	metrics       *telemetry.Metrics
+	auditCloser   io.Closer
 	getenv        func(string) string
 
 	demo    *demoapi.API
@@ -91,7 +96,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		a.stopDemo()
 		return nil, err
 	}
-	a.refresher = refresh.New(loader, a.SpecSource, a.build, a.holder, refresh.Options{TTL: refreshTTL(cfg.Refresh), Logger: log, OnRefresh: a.onRefresh})
+	if err := a.setupTelemetry(); err != nil {
+		a.stopDemo()
+		return nil, err
+	}
+	a.refresher = refresh.New(loader, a.SpecSource, a.build, a.holder, refresh.Options{TTL: refreshTTL(cfg.Refresh), Logger: log,
+		OnRefresh: func(result string) { a.hooks.Refresh(result); a.onRefresh(result) }})
 	if err := a.refresher.Init(ctx); err != nil {
 		a.stopDemo()
 		return nil, err
@@ -119,7 +129,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		Timeout:          cfg.UpstreamTimeout,
 		MaxResponseBytes: cfg.MaxResponseBytes,
 		UserAgent:        "specgate/" + Version,
-		Decorate:         decorate(inj.Decorate),
+		Decorate:         decorate(telemetry.PropagateRequestID, inj.Decorate),
+		OnUpstream:       a.hooks.Upstream,
 		Logger:           log,
 	})
 	a.mcp = mcpserver.New(mcpserver.Options{
@@ -130,6 +141,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		PublicURL:       cfg.PublicURL,
 		AllowedOrigins:  cfg.AllowedOrigins,
 		Access:          access,
+		OnToolCall:      a.hooks.ToolCall,
 		Authenticate:    authenticate,
 		MaxRequestBytes: cfg.MaxRequestBytes,
 		Logger:          log,
@@ -169,8 +181,8 @@ func refreshTTL(d time.Duration) time.Duration {
 	return d
 }
 
-// Handler returns the root HTTP handler.
-func (a *App) Handler() http.Handler { return a.mux }
+// Handler returns the root HTTP handler (with request IDs).
+func (a *App) Handler() http.Handler { return telemetry.RequestID(a.mux) }
 
 // Catalog returns the catalog in force.
 func (a *App) Catalog() *catalog.Catalog { return a.holder.Current() }
@@ -186,7 +198,7 @@ func (a *App) Demo() *demoapi.API { return a.demo }
 // 15 s and closes streams.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
-		Handler:           a.mux,
+		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		// No WriteTimeout: MCP GET streams stay open; heartbeats keep them alive.
@@ -199,8 +211,12 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		go a.oauth.ListenRevocations(rctx)
 	}
 	go a.followPeers(rctx)
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	msrv, err := a.serveMetrics(errc)
+	if err != nil {
+		return err
+	}
 	select {
 	case err := <-errc:
 		a.stopDemo()
@@ -210,8 +226,18 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	sctx, scancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer scancel()
+	// Stop accepting and let in-flight calls finish first, then end the
+	// long-lived MCP streams (Shutdown does not wait for hijacked or
+	// streaming responses beyond the deadline).
+	shut := make(chan error, 1)
+	go func() { shut <- srv.Shutdown(sctx) }()
+	time.AfterFunc(2*time.Second, func() { _ = a.mcp.Close(sctx) })
+	err = <-shut
 	_ = a.mcp.Close(sctx)
-	err := srv.Shutdown(sctx)
+	if msrv != nil {
+		_ = msrv.Shutdown(sctx)
+	}
+	a.closeAudit()
 	a.stopDemo()
 	a.closeStore()
 	if errors.Is(err, http.ErrServerClosed) {

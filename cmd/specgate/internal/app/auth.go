@@ -59,6 +59,7 @@ func (a *App) setupOAuth() error {
 		MaxClients:         a.cfg.OAuth.MaxClients,
 		CIMD:               oauth.CIMDOptions{Disabled: !a.cfg.OAuth.CIMD},
 		Logger:             a.log,
+		OnEvent:            a.oauthEvent,
 	}
 	if a.upstreamLogin != nil {
 		keys, err := a.vaultKeys(secret)

@@ -54,6 +54,10 @@ type Config struct {
 	OAuth  OAuthConfig  `key:"oauth"`
 	Scopes ScopesConfig `key:"scopes"`
 
+	Metrics       bool   `key:"metrics" default:"true" help:"expose Prometheus metrics at /metrics"`
+	MetricsListen string `key:"metrics_listen" help:"separate address for /metrics, e.g. 0.0.0.0:9090; empty serves it on the main listener"`
+	AuditLog      string `key:"audit_log" help:"audit log of tool calls and OAuth grants as JSON lines: a file path, - for stdout, empty for none"`
+
 	LogLevel  string `key:"log_level" default:"info" enum:"debug,info,warn,error" help:"log level"`
 	LogFormat string `key:"log_format" default:"text" enum:"text,json" help:"log format"`
 }
