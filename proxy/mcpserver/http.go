@@ -69,6 +69,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		r.ContentLength = int64(len(body))
 		if s.opts.Access != nil {
 			names := toolCallNames(body)
+			if snap := s.snap.Load(); snap != nil && snap.mode == ModeSearch {
+				names = append(names, callOperationNames(body)...)
+			}
 			if op := s.stepUpNeeded(r, names); op != nil {
 				s.opts.Access.Challenge(w, r, op)
 				return

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/specgate/specgate/proxy/catalog"
+	"github.com/specgate/specgate/proxy/search"
 )
 
 // Caller performs one tool call against the upstream API.
@@ -80,6 +82,17 @@ type Options struct {
 	// Heartbeat keeps GET streams alive through proxies (default 25s).
 	Heartbeat time.Duration
 	Logger    *slog.Logger
+	// Mode is how operations become tools: ModeAll (one tool each),
+	// ModeSearch (three meta tools: search_operations, describe_operation,
+	// call_operation) or ModeAuto (the default: all while the tools/list
+	// answer stays within TokenBudget, else search).
+	Mode string
+	// TokenBudget is auto mode's limit on the estimated tokens (JSON bytes/4)
+	// of the full tools/list; <= 0 means DefaultTokenBudget.
+	TokenBudget int
+	// RequiredScopes reports the OAuth scopes an operation needs, shown in
+	// search results; nil means the spec's op.Scopes.
+	RequiredScopes func(*catalog.Operation) []string
 }
 
 // Server is an MCP endpoint backed by a catalog.
@@ -95,6 +108,12 @@ type Server struct {
 // snapshot pairs a catalog with the tool definitions built from it.
 type snapshot struct {
 	cat *catalog.Catalog
+	// mode is ModeAll or ModeSearch; in search mode idx indexes cat and meta
+	// holds the meta tools.
+	mode                  string
+	idx                   *search.Index
+	meta                  []mcp.Tool
+	allBytes, searchBytes int
 }
 
 // New builds a Server and subscribes it to opts.Holder.
@@ -139,11 +158,19 @@ func (s *Server) sync(old, cur *catalog.Catalog) {
 	if cur == nil {
 		return
 	}
-	tools := make([]server.ServerTool, 0, cur.Len())
-	for _, op := range cur.Operations() {
-		tools = append(tools, server.ServerTool{Tool: Tool(op), Handler: s.handler(cur, op)})
+	snap := &snapshot{cat: cur}
+	snap.mode, snap.allBytes, snap.searchBytes = chooseMode(s.log, s.opts.Mode, s.opts.TokenBudget, cur)
+	var tools []server.ServerTool
+	if snap.mode == ModeSearch {
+		snap.idx, snap.meta = search.Build(cur), metaTools(cur)
+		tools = s.metaServerTools(snap)
+	} else {
+		tools = make([]server.ServerTool, 0, cur.Len())
+		for _, op := range cur.Operations() {
+			tools = append(tools, server.ServerTool{Tool: Tool(op), Handler: s.handler(cur, op)})
+		}
 	}
-	s.snap.Store(&snapshot{cat: cur})
+	s.snap.Store(snap)
 	s.mcp.SetTools(tools...)
 	if old != nil {
 		s.log.Info("tool set replaced", "tools", cur.Len(), "previous", old.Len(), "digest", short(cur.Digest))
@@ -240,6 +267,9 @@ func (s *Server) filterTools(ctx context.Context, tools []mcp.Tool) []mcp.Tool {
 	snap := s.snap.Load()
 	if snap == nil {
 		return nil
+	}
+	if snap.mode == ModeSearch {
+		return slices.Clone(snap.meta) // they apply Access themselves
 	}
 	out := tools[:0:0]
 	for _, t := range tools {
