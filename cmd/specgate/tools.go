@@ -10,7 +10,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/specgate/specgate/cmd/specgate/internal/app"
 	"github.com/specgate/specgate/proxy/catalog"
 	"github.com/specgate/specgate/proxy/mcpserver"
@@ -97,19 +96,11 @@ func cmdTools(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if len(excluded) > 0 {
 		fmt.Fprintf(stdout, "%d operations excluded by the filter: %s\n", len(excluded), firstN(excluded, 20))
 	}
-	all := toolsListBytes(cat)
-	fmt.Fprintf(stdout, "tools/list: %d bytes, about %d tokens\n", all, all/4)
+	all, srch := mcpserver.ListSizes(cat)
+	mode, why := mcpserver.ChooseMode(cfg.Tools, cfg.ToolsTokenBudget, cat)
+	fmt.Fprintf(stdout, "tools/list: %d bytes (~%d tokens) with every tool, %d bytes (~%d tokens) in search mode; --tools %s serves %s (%s)\n",
+		all, all/4, srch, srch/4, cfg.Tools, mode, why)
 	return nil
-}
-
-// toolsListBytes is the size of a tools/list result carrying every tool.
-func toolsListBytes(cat *catalog.Catalog) int {
-	tools := make([]mcp.Tool, 0, cat.Len())
-	for _, op := range cat.Operations() {
-		tools = append(tools, mcpserver.Tool(op))
-	}
-	b, _ := json.Marshal(map[string]any{"tools": tools})
-	return len(b)
 }
 
 // firstN joins up to n names and says how many more there are.

@@ -142,6 +142,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		AllowedOrigins:  cfg.AllowedOrigins,
 		Access:          access,
 		OnToolCall:      a.hooks.ToolCall,
+		Mode:            cfg.Tools,
+		TokenBudget:     cfg.ToolsTokenBudget,
+		RequiredScopes:  a.requiredScopes(),
 		Authenticate:    authenticate,
 		MaxRequestBytes: cfg.MaxRequestBytes,
 		Logger:          log,
@@ -171,6 +174,18 @@ func (a *App) routes() {
 		a.oauth.Register(a.mux)
 	}
 }
+
+// requiredScopes shows search results with the scopes the policy demands
+// (with OAuth), else the spec's own.
+func (a *App) requiredScopes() func(*catalog.Operation) []string {
+	if a.oauth != nil {
+		return a.policy.Required
+	}
+	return nil
+}
+
+// Mode reports the tool surface in force (all or search).
+func (a *App) Mode() string { return a.mcp.Mode() }
 
 // refreshTTL maps the config's 0 ("no periodic refresh") to the refresher's
 // negative value, since its 0 means "default".

@@ -27,11 +27,13 @@ type Config struct {
 
 	InsecureAllowPublicNoAuth bool `key:"insecure_allow_public_no_auth" help:"allow --auth none on a non-loopback listen address"`
 
-	Refresh        time.Duration `key:"refresh" default:"5m" help:"how often to re-fetch the spec (conditional GET; jittered ±10%); 0 disables"`
-	SpecTimeout    time.Duration `key:"spec_timeout" default:"30s" help:"timeout for fetching the spec"`
-	SpecMaxBytes   int64         `key:"spec_max_bytes" default:"67108864" help:"largest spec document accepted, in bytes"`
-	ExternalRefs   []string      `key:"allow_external_ref_hosts" help:"hosts whose external $refs may be fetched (comma-separated); default none"`
-	ToolNameMaxLen int           `key:"tool_name_max_length" default:"64" help:"longest tool name (1-64); e.g. 48 keeps Claude Code's mcp__<server>__<tool> short"`
+	Refresh          time.Duration `key:"refresh" default:"5m" help:"how often to re-fetch the spec (conditional GET; jittered ±10%); 0 disables"`
+	SpecTimeout      time.Duration `key:"spec_timeout" default:"30s" help:"timeout for fetching the spec"`
+	SpecMaxBytes     int64         `key:"spec_max_bytes" default:"67108864" help:"largest spec document accepted, in bytes"`
+	ExternalRefs     []string      `key:"allow_external_ref_hosts" help:"hosts whose external $refs may be fetched (comma-separated); default none"`
+	Tools            string        `key:"tools" default:"auto" enum:"all,search,auto" help:"how operations become MCP tools: all (one tool each), search (3 tools: search_operations, describe_operation, call_operation) or auto (all while the full tools/list stays within tools_token_budget, else search)"`
+	ToolsTokenBudget int           `key:"tools_token_budget" default:"20000" help:"auto mode: largest estimated size of the full tools/list, in tokens (JSON bytes/4), before switching to search"`
+	ToolNameMaxLen   int           `key:"tool_name_max_length" default:"64" help:"longest tool name (1-64); e.g. 48 keeps Claude Code's mcp__<server>__<tool> short"`
 
 	UpstreamTimeout  time.Duration `key:"upstream_timeout" default:"60s" help:"timeout for one upstream API call"`
 	MaxResponseBytes int64         `key:"max_response_bytes" default:"10485760" help:"largest upstream response read, in bytes"`
