@@ -34,5 +34,6 @@ EXPOSE 8080 9090
 ENV SPECGATE_LISTEN=0.0.0.0:8080
 # Health: GET /healthz (liveness) and /readyz (readiness). The image has no
 # shell or curl, so probe from outside (Kubernetes httpGet probes).
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s CMD ["/specgate", "healthcheck"]
 ENTRYPOINT ["/specgate"]
 CMD ["serve"]

@@ -49,6 +49,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdCall(ctx, args, stdout, stderr, getenv)
 	case "config":
 		err = cmdConfig(ctx, args, stdout, stderr, getenv)
+	case "healthcheck":
+		err = cmdHealthcheck(ctx, args, stdout, stderr, getenv)
 	case "users":
 		err = cmdUsers(args, stdin, stdout, stderr, getenv)
 	case "demo-api":
@@ -87,6 +89,7 @@ Usage:
   specgate users add NAME --users-file FILE [--scopes a,b]
                                  add or update a login user (password from stdin or a prompt)
   specgate demo-api [--listen]   serve only the demo upstream API (spec at /openapi.json)
+  specgate healthcheck [--url]    exit 0 when a running specgate's /healthz answers (for containers)
   specgate version               print version, commit and Go version
 
 Run "specgate serve --help" for every setting; each flag is also an environment

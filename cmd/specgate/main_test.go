@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -389,5 +391,31 @@ func TestUsersUsage(t *testing.T) {
 				t.Fatalf("a failed users add touched %s (%v)", file, err)
 			}
 		})
+	}
+}
+
+func TestHealthcheckCommand(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write([]byte(`{"status":"ok"}`))
+	}))
+	defer ts.Close()
+	listen := strings.TrimPrefix(ts.URL, "http://")
+	var out, errb bytes.Buffer
+	env := func(k string) string {
+		if k == "SPECGATE_LISTEN" {
+			return listen
+		}
+		return ""
+	}
+	if code := run(context.Background(), []string{"healthcheck"}, strings.NewReader(""), &out, &errb, env); code != 0 {
+		t.Fatalf("healthcheck against a healthy server: exit %d, %s", code, errb.String())
+	}
+	errb.Reset()
+	if code := run(context.Background(), []string{"healthcheck", "--url", ts.URL + "/nope"}, strings.NewReader(""), &out, &errb, env); code != 1 || !strings.Contains(errb.String(), "404") {
+		t.Fatalf("healthcheck against a 404: exit %d, %s", code, errb.String())
 	}
 }

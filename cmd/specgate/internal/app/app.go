@@ -137,7 +137,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		Name:            "specgate",
 		Version:         Version,
 		Holder:          a.holder,
-		Caller:          fwd,
+		Caller:          a.rateLimit(fwd),
 		PublicURL:       cfg.PublicURL,
 		AllowedOrigins:  cfg.AllowedOrigins,
 		Access:          access,

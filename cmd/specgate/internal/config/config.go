@@ -35,10 +35,11 @@ type Config struct {
 	ToolsTokenBudget int           `key:"tools_token_budget" default:"20000" help:"auto mode: largest estimated size of the full tools/list, in tokens (JSON bytes/4), before switching to search"`
 	ToolNameMaxLen   int           `key:"tool_name_max_length" default:"64" help:"longest tool name (1-64); e.g. 48 keeps Claude Code's mcp__<server>__<tool> short"`
 
-	UpstreamTimeout  time.Duration `key:"upstream_timeout" default:"60s" help:"timeout for one upstream API call"`
-	MaxResponseBytes int64         `key:"max_response_bytes" default:"10485760" help:"largest upstream response read, in bytes"`
-	MaxRequestBytes  int64         `key:"max_request_bytes" default:"4194304" help:"largest MCP request body accepted, in bytes"`
-	AllowedOrigins   []string      `key:"allowed_origins" help:"browser Origins allowed to call /mcp (comma-separated); requests from other Origins get 403"`
+	UpstreamTimeout    time.Duration `key:"upstream_timeout" default:"60s" help:"timeout for one upstream API call"`
+	MaxResponseBytes   int64         `key:"max_response_bytes" default:"10485760" help:"largest upstream response read, in bytes"`
+	MaxRequestBytes    int64         `key:"max_request_bytes" default:"4194304" help:"largest MCP request body accepted, in bytes"`
+	ToolCallsPerMinute int           `key:"tool_calls_per_minute" default:"600" help:"most tool calls per minute per sign-in (per server with --auth none), shared by replicas with a Redis store; 0 disables"`
+	AllowedOrigins     []string      `key:"allowed_origins" help:"browser Origins allowed to call /mcp (comma-separated); requests from other Origins get 403"`
 
 	Store       string `key:"store" default:"memory" help:"where OAuth and login state lives: memory (one replica) or a Redis URL redis://[user:pass@]host:6379/0 (rediss:// for TLS) shared by every replica"`
 	RedisPrefix string `key:"redis_prefix" default:"specgate:" help:"prefix of every Redis key and pub/sub channel; replicas of one deployment share it, separate deployments on one Redis must differ"`
