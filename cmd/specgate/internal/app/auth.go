@@ -14,6 +14,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/specgate/specgate/cmd/specgate/internal/config"
 	"github.com/specgate/specgate/oauth"
 	"github.com/specgate/specgate/oauth/authn"
 	"github.com/specgate/specgate/oauth/scopes"
@@ -60,6 +61,7 @@ func (a *App) setupOAuth() error {
 		CIMD:               oauth.CIMDOptions{Disabled: !a.cfg.OAuth.CIMD},
 		Logger:             a.log,
 		OnEvent:            a.oauthEvent,
+		StaticClients:      staticClients(a.cfg.OAuth.Clients),
 	}
 	if a.upstreamLogin != nil {
 		keys, err := a.vaultKeys(secret)
@@ -196,6 +198,21 @@ func scopeDescriptions(doc *openapi3.T) map[string]string {
 				}
 			}
 		}
+	}
+	return out
+}
+
+// staticClients converts the configured clients, in a stable order.
+func staticClients(m map[string]config.StaticClient) []oauth.StaticClient {
+	ids := make([]string, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	out := make([]oauth.StaticClient, 0, len(ids))
+	for _, id := range ids {
+		c := m[id]
+		out = append(out, oauth.StaticClient{ID: id, Name: c.Name, RedirectURIs: c.RedirectURIs, SecretHash: c.SecretHash})
 	}
 	return out
 }

@@ -67,16 +67,17 @@ type Config struct {
 
 // OAuthConfig configures the built-in authorization server.
 type OAuthConfig struct {
-	Secret          string        `key:"secret" help:"secret (at least 32 characters) from which token-signing and cookie keys are derived; must be the same on every replica; default: random per process (tokens do not survive a restart)"`
-	SecretFile      string        `key:"secret_file" help:"file holding the secret (instead of oauth.secret)"`
-	AccessTokenTTL  time.Duration `key:"access_token_ttl" default:"1h" help:"lifetime of access tokens"`
-	RefreshTokenTTL time.Duration `key:"refresh_token_ttl" default:"720h" help:"lifetime of refresh tokens"`
-	RefreshGrace    time.Duration `key:"refresh_grace" default:"30s" help:"how long a just-rotated refresh token still works (clients retry)"`
-	LoginSession    time.Duration `key:"login_session" default:"12h" help:"how long a browser login lasts"`
-	RememberConsent time.Duration `key:"remember_consent" default:"0s" help:"skip the consent page this long after a user approved the same scopes for the same client; 0 always asks"`
-	TokenCacheTTL   time.Duration `key:"token_cache_ttl" default:"5s" help:"how long a verified access token is trusted without a store lookup (revocations still apply at once on every replica through Redis pub/sub); 0 disables; at most 1m"`
-	MaxClients      int           `key:"max_clients" default:"10000" help:"most dynamically registered clients kept"`
-	CIMD            bool          `key:"cimd" default:"true" help:"accept client ID metadata documents (https client_id URLs, used by Claude Code)"`
+	Secret          string                  `key:"secret" help:"secret (at least 32 characters) from which token-signing and cookie keys are derived; must be the same on every replica; default: random per process (tokens do not survive a restart)"`
+	SecretFile      string                  `key:"secret_file" help:"file holding the secret (instead of oauth.secret)"`
+	AccessTokenTTL  time.Duration           `key:"access_token_ttl" default:"1h" help:"lifetime of access tokens"`
+	RefreshTokenTTL time.Duration           `key:"refresh_token_ttl" default:"720h" help:"lifetime of refresh tokens"`
+	RefreshGrace    time.Duration           `key:"refresh_grace" default:"30s" help:"how long a just-rotated refresh token still works (clients retry)"`
+	LoginSession    time.Duration           `key:"login_session" default:"12h" help:"how long a browser login lasts"`
+	RememberConsent time.Duration           `key:"remember_consent" default:"0s" help:"skip the consent page this long after a user approved the same scopes for the same client; 0 always asks"`
+	TokenCacheTTL   time.Duration           `key:"token_cache_ttl" default:"5s" help:"how long a verified access token is trusted without a store lookup (revocations still apply at once on every replica through Redis pub/sub); 0 disables; at most 1m"`
+	MaxClients      int                     `key:"max_clients" default:"10000" help:"most dynamically registered clients kept"`
+	Clients         map[string]StaticClient `key:"clients" help:"pre-registered clients keyed by client_id: {name, redirect_uris, secret_hash (bcrypt; omit for a public client)} (YAML mapping; env/flag: YAML flow text)"`
+	CIMD            bool                    `key:"cimd" default:"true" help:"accept client ID metadata documents (https client_id URLs, used by Claude Code)"`
 }
 
 // LoginConfig says where the login page checks passwords.
@@ -150,6 +151,13 @@ type OperationConfig struct {
 	Hidden         *bool  `yaml:"hidden"`
 	MaxArrayItems  *int   `yaml:"max_array_items"`  // unset: server setting; 0: all
 	MaxStringBytes *int   `yaml:"max_string_bytes"` // unset: server setting; 0: all
+}
+
+// StaticClient is an OAuth client defined in the configuration.
+type StaticClient struct {
+	Name         string   `yaml:"name"`
+	RedirectURIs []string `yaml:"redirect_uris"`
+	SecretHash   string   `yaml:"secret_hash"`
 }
 
 // ScopesConfig names the OAuth scopes operations require when the spec

@@ -224,3 +224,18 @@ func TestOperationOverridesAndFilter(t *testing.T) {
 		t.Fatalf("bad glob: %v", err)
 	}
 }
+
+func TestStaticClients(t *testing.T) {
+	file := "oauth:\n  clients:\n    my-cli:\n      name: My CLI\n      redirect_uris: [\"http://127.0.0.1:7777/cb\"]\n"
+	cfg, err := load(t, nil, nil, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cfg.OAuth.Clients["my-cli"]
+	if c.Name != "My CLI" || len(c.RedirectURIs) != 1 || c.SecretHash != "" {
+		t.Fatalf("client: %+v", c)
+	}
+	if _, err := load(t, nil, nil, "oauth:\n  clients:\n    x: {redirect_uri: y}\n"); err == nil || !strings.Contains(err.Error(), "redirect_uri") {
+		t.Fatalf("misspelt field: %v", err)
+	}
+}
