@@ -57,7 +57,14 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	if ru := form.Get("redirect_uri"); ru != "" && !slices.Contains(client.RedirectURIs, ru) && matchRedirectURI(ru, client.RedirectURIs) {
 		client.RedirectURIs = append(client.RedirectURIs, ru)
 	}
-	s.normalizeScopes(form)
+	// The resource picks the API whose scopes may be requested; its error
+	// waits until fosite has vetted the redirect URI it is reported to.
+	target, _, targetErr := s.targetResource(form["resource"])
+	offered := s.apiScopes()
+	if target != nil {
+		offered = target.apiScopes()
+	}
+	normalizeScopes(form, offered)
 	ar, err := s.newAuthorizeRequest(ctx, client, form)
 	if err != nil {
 		s.authorizeError(w, r, ar, err)
@@ -67,8 +74,8 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.authorizeError(w, r, ar, err)
 		return
 	}
-	if _, err := s.resourceAudience(form["resource"]); err != nil {
-		s.authorizeError(w, r, ar, err)
+	if targetErr != nil {
+		s.authorizeError(w, r, ar, targetErr)
 		return
 	}
 	now := s.now()
@@ -123,19 +130,19 @@ func (s *Server) newAuthorizeRequest(ctx context.Context, client *store.Client, 
 	return ar, err
 }
 
-// normalizeScopes drops requested scopes the server does not offer (mcp-remote
-// asks for "openid email profile" when it finds none) and asks for every
-// offered scope when nothing usable remains.
-func (s *Server) normalizeScopes(form url.Values) {
-	supported := s.allScopes()
+// normalizeScopes drops requested scopes other than offered (the target
+// API's scopes) and offline_access — mcp-remote asks for "openid email
+// profile" when it finds none, and another API's scopes are not grantable
+// here — and asks for every offered scope when nothing usable remains.
+func normalizeScopes(form url.Values, offered []string) {
 	var keep []string
 	for _, sc := range strings.Fields(form.Get("scope")) {
-		if slices.Contains(supported, sc) && !slices.Contains(keep, sc) {
+		if (sc == offlineAccess || slices.Contains(offered, sc)) && !slices.Contains(keep, sc) {
 			keep = append(keep, sc)
 		}
 	}
 	if len(keep) == 0 || (len(keep) == 1 && keep[0] == offlineAccess) {
-		keep = append(s.apiScopes(), keep...)
+		keep = append(slices.Clone(offered), keep...)
 	}
 	form.Set("scope", strings.Join(keep, " "))
 }

@@ -28,12 +28,23 @@ type Config struct {
 	// loopback hosts unless AllowInsecureHTTP.
 	PublicURL string
 	// MCPPath is the path of the MCP endpoint; default "/mcp". The protected
-	// resource is PublicURL+MCPPath.
+	// resource is PublicURL+MCPPath. Ignored when Resources is set.
 	MCPPath string
 	// ScopesSupported returns the scopes the server currently offers (it may
 	// change when the spec is reloaded). "offline_access" is added where
-	// clients need it. Required.
+	// clients need it. Required unless Resources is set (then ignored).
 	ScopesSupported func() []string
+	// Resources are the protected MCP endpoints when the server hosts
+	// several APIs (each at its own path, e.g. /mcp/tasks); the first is
+	// the default one (RequireBearer, WriteInsufficientScope). Empty means
+	// one resource made of MCPPath and ScopesSupported.
+	//
+	// With two or more resources every authorization must name one of them
+	// with the resource parameter (RFC 8707) and its tokens are valid for
+	// that one only; the bare PublicURL is no resource then. With exactly
+	// one, the resource parameter may be omitted and the PublicURL is
+	// accepted as an alias of it (as with MCPPath).
+	Resources []ResourceConfig
 	// DescribeScope returns a one-line description of a scope for the consent
 	// page; nil shows the bare scope names.
 	DescribeScope func(scope string) string
@@ -103,6 +114,23 @@ type Config struct {
 	// about logins and registrations (metrics, audit log). It runs on the
 	// request path, so it must be quick. See Event.
 	OnEvent func(ctx context.Context, e Event)
+}
+
+// ResourceConfig is one protected MCP endpoint (one API) of the server.
+type ResourceConfig struct {
+	// Path is the endpoint's path, e.g. "/mcp/tasks"; the resource is
+	// PublicURL+Path and its protected resource metadata is served at
+	// /.well-known/oauth-protected-resource+Path. Required, unique.
+	Path string
+	// Name is shown on the consent page and as PRM resource_name, e.g.
+	// "Team Tasks (tasks)"; default Config.ProductName.
+	Name string
+	// Scopes returns the scopes this API currently offers, without
+	// offline_access (it is added where clients need it). Required.
+	Scopes func() []string
+	// DescribeScope describes a scope of this API on the consent page; nil
+	// means Config.DescribeScope.
+	DescribeScope func(scope string) string
 }
 
 // Lifetimes are durations of the server's artefacts; zero means the default.
@@ -226,11 +254,27 @@ func (cfg Config) validate() error {
 	if _, err := canonicalPublicURL(cfg.PublicURL, cfg.AllowInsecureHTTP); err != nil {
 		errs = append(errs, err)
 	}
-	if err := validMCPPath(cfg.MCPPath); err != nil {
-		errs = append(errs, err)
+	if len(cfg.Resources) == 0 {
+		if err := validMCPPath("MCPPath", cfg.MCPPath); err != nil {
+			errs = append(errs, err)
+		}
+		if cfg.ScopesSupported == nil {
+			bad("oauth: ScopesSupported is required")
+		}
 	}
-	if cfg.ScopesSupported == nil {
-		bad("oauth: ScopesSupported is required")
+	paths := map[string]bool{}
+	for i, rc := range cfg.Resources {
+		where := fmt.Sprintf("Resources[%d].Path", i)
+		if err := validMCPPath(where, rc.Path); err != nil {
+			errs = append(errs, err)
+		}
+		if paths[rc.Path] {
+			bad("oauth: %s %q is listed twice", where, rc.Path)
+		}
+		paths[rc.Path] = true
+		if rc.Scopes == nil {
+			bad("oauth: Resources[%d] (%s): Scopes is required", i, rc.Path)
+		}
 	}
 	if len(cfg.GlobalSecret) < 32 {
 		bad("oauth: GlobalSecret must be at least 32 bytes, got %d", len(cfg.GlobalSecret))
@@ -345,21 +389,6 @@ func canonicalPublicURL(raw string, allowInsecure bool) (string, error) {
 		hostport = net.JoinHostPort(host, port)
 	}
 	return scheme + "://" + hostport, nil
-}
-
-func validMCPPath(p string) error {
-	switch {
-	case !strings.HasPrefix(p, "/") || len(p) < 2 || strings.HasSuffix(p, "/"):
-		return fmt.Errorf("oauth: MCPPath %q must start with / and not end with /", p)
-	case strings.ContainsAny(p, "?#%\\ ") || strings.Contains(p, "//") || strings.Contains(p, "/./") || strings.Contains(p, "/.."):
-		return fmt.Errorf("oauth: MCPPath %q must be a plain path", p)
-	}
-	for _, reserved := range []string{"/authorize", "/token", "/register", "/revoke", "/login", "/consent", "/static", "/.well-known"} {
-		if p == reserved || strings.HasPrefix(p, reserved+"/") {
-			return fmt.Errorf("oauth: MCPPath %q collides with the authorization server's %s", p, reserved)
-		}
-	}
-	return nil
 }
 
 // isLoopbackHost reports whether host (no port, no brackets) is localhost or a

@@ -53,7 +53,8 @@ func (s *Server) showConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	choices, offline := consentScopes(p, u)
-	if granted, ok := s.rememberedConsent(r, p, u, choices); ok {
+	target, valid := s.pendingResource(p)
+	if granted, ok := s.rememberedConsent(r, p, u, target, choices); ok && valid {
 		if s.consume(w, r, p) {
 			s.log.Info("consent remembered", "sub", u.Subject, "client_id", p.Client.ID, "request_id", p.ID)
 			s.issueCode(w, r, p, u, withOffline(granted, offline))
@@ -69,13 +70,15 @@ func (s *Server) showConsent(w http.ResponseWriter, r *http.Request) {
 		Action: "/consent", CSRFToken: token, RequestID: p.ID,
 		ClientName: p.Client.Name, ClientURI: p.Client.ClientURI,
 		RedirectHost: host, LoopbackRedirect: loopback,
-		User: u.Name, ProductName: s.cfg.ProductName,
+		// The page names the API being authorized (web.ConsentPage has no
+		// field of its own for it): "… wants to access your <API name> account".
+		User: u.Name, ProductName: target.name,
 	}
 	if page.User == "" {
 		page.User = u.Subject
 	}
 	for _, sc := range choices {
-		page.Scopes = append(page.Scopes, web.ScopeChoice{Name: sc, Description: s.describeScope(sc), Checked: true})
+		page.Scopes = append(page.Scopes, web.ScopeChoice{Name: sc, Description: describeScope(target, sc), Checked: true})
 	}
 	if err := web.RenderConsent(w, http.StatusOK, page); err != nil {
 		s.log.Error("render consent page failed", "err", err)
@@ -130,7 +133,9 @@ func (s *Server) postConsent(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.log.Info("consent approved", "sub", u.Subject, "client_id", p.Client.ID, "request_id", p.ID, "scopes", granted)
-	s.saveConsent(r, p, u, granted)
+	if target, valid := s.pendingResource(p); valid {
+		s.saveConsent(r, p, u, target, granted)
+	}
 	s.issueCode(w, r, p, u, withOffline(granted, offline))
 }
 
@@ -159,7 +164,7 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, p *store.Pend
 		s.authorizeError(w, r, ar, err)
 		return
 	}
-	aud, err := s.resourceAudience(p.Form["resource"])
+	_, aud, err := s.targetResource(p.Form["resource"])
 	if err != nil {
 		s.authorizeError(w, r, ar, err)
 		return
@@ -188,13 +193,24 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, p *store.Pend
 	s.redirectToClient(w, ar.GetRedirectURI(), cloneForm(resp.GetParameters()), ar.GetState())
 }
 
+// pendingResource is the resource a pending authorization asks for. It was
+// validated at /authorize; should the configuration have changed since
+// (valid false), the default one stands in for display, no consent is
+// remembered and issueCode refuses the request.
+func (s *Server) pendingResource(p *store.PendingAuthorization) (r *protectedResource, valid bool) {
+	if target, _, err := s.targetResource(p.Form["resource"]); err == nil {
+		return target, true
+	}
+	return s.defaultResource(), false
+}
+
 // rememberedConsent reports whether a remembered consent covers every
 // grantable scope of this request (never with prompt=consent).
-func (s *Server) rememberedConsent(r *http.Request, p *store.PendingAuthorization, u *loginState, choices []string) ([]string, bool) {
+func (s *Server) rememberedConsent(r *http.Request, p *store.PendingAuthorization, u *loginState, target *protectedResource, choices []string) ([]string, bool) {
 	if s.cfg.RememberConsent <= 0 || slices.Contains(strings.Fields(firstValue(p.Form, "prompt", nil)), "consent") {
 		return nil, false
 	}
-	c, err := s.store.GetConsent(r.Context(), u.Subject, p.Client.ID)
+	c, err := s.store.GetConsent(r.Context(), u.Subject, s.consentClientKey(p.Client.ID, target))
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
 			s.log.Warn("load remembered consent failed", "sub", u.Subject, "client_id", p.Client.ID, "err", err)
@@ -209,13 +225,13 @@ func (s *Server) rememberedConsent(r *http.Request, p *store.PendingAuthorizatio
 	return choices, true
 }
 
-func (s *Server) saveConsent(r *http.Request, p *store.PendingAuthorization, u *loginState, granted []string) {
+func (s *Server) saveConsent(r *http.Request, p *store.PendingAuthorization, u *loginState, target *protectedResource, granted []string) {
 	if s.cfg.RememberConsent <= 0 {
 		return
 	}
 	now := s.now()
 	err := s.store.SaveConsent(r.Context(), &store.Consent{
-		Subject: u.Subject, ClientID: p.Client.ID, Scopes: granted,
+		Subject: u.Subject, ClientID: s.consentClientKey(p.Client.ID, target), Scopes: granted,
 		GrantedAt: now, ExpiresAt: now.Add(s.cfg.RememberConsent),
 	})
 	if err != nil {

@@ -36,6 +36,9 @@ type Event struct {
 	ClientID string
 	// Scopes are the scopes granted (token events only).
 	Scopes []string
+	// Audience is the granted audience (token events only): the URL of the
+	// API the grant is for (several APIs: exactly one).
+	Audience []string
 }
 
 // emit reports e to Config.OnEvent, if set.
@@ -47,7 +50,7 @@ func (s *Server) emit(ctx context.Context, e Event) {
 
 // tokenEvent describes a granted access request.
 func tokenEvent(ar fosite.AccessRequester) Event {
-	e := Event{Kind: EventTokenIssued, Scopes: []string(ar.GetGrantedScopes())}
+	e := Event{Kind: EventTokenIssued, Scopes: []string(ar.GetGrantedScopes()), Audience: []string(ar.GetGrantedAudience())}
 	if ar.GetGrantTypes().Has("refresh_token") {
 		e.Kind = EventTokenRefreshed
 	}

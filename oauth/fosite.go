@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/ory/fosite"
@@ -107,8 +106,9 @@ func (f *fositeStore) GetRefreshTokenSession(ctx context.Context, sig string, se
 // lookupClient resolves a client ID — static clients first, then client ID
 // metadata documents (https URLs), then registered clients — and fills in
 // what the server decides rather than the registration: every client may
-// request every scope the server offers and gets the MCP resource and the
-// issuer as audience (fosite re-checks the audience on refresh).
+// request every scope the server offers and may be granted every protected
+// resource (and, with a single one, the issuer) as audience; fosite
+// re-checks a grant's audience against the client's on refresh.
 func (s *Server) lookupClient(ctx context.Context, id string) (*store.Client, error) {
 	var c *store.Client
 	var err error
@@ -126,7 +126,7 @@ func (s *Server) lookupClient(ctx context.Context, id string) (*store.Client, er
 		return nil, err
 	}
 	c.Scopes = s.allScopes()
-	c.Audience = []string{s.resource, s.issuer}
+	c.Audience = s.clientAudience()
 	c.GrantTypes = []string{"authorization_code", "refresh_token"}
 	c.ResponseTypes = []string{"code"}
 	return c, nil
@@ -176,23 +176,4 @@ func invalidTarget(hint string) *fosite.RFC6749Error {
 		DescriptionField: "The requested resource is invalid, unknown, or malformed.",
 		CodeField:        http.StatusBadRequest,
 	}).WithHint(hint)
-}
-
-// resourceAudience validates the `resource` parameters of an authorization
-// request and returns the audience to bind; none means the MCP resource.
-func (s *Server) resourceAudience(resources []string) ([]string, error) {
-	if len(resources) == 0 {
-		return []string{s.resource}, nil
-	}
-	var aud []string
-	for _, raw := range resources {
-		a, ok := s.canonicalResource(raw)
-		if !ok {
-			return nil, invalidTarget(fmt.Sprintf("This server only issues tokens for %s.", s.resource))
-		}
-		if !slices.Contains(aud, a) {
-			aud = append(aud, a)
-		}
-	}
-	return aud, nil
 }

@@ -105,6 +105,12 @@ func testConfig(publicURL string) Config {
 // newEnv starts a server; mutate adjusts the config before New.
 func newEnv(t *testing.T, mutate func(*Config)) *env {
 	t.Helper()
+	return newEnvRoutes(t, mutate, nil)
+}
+
+// newEnvRoutes is newEnv with routes adding handlers to the server's mux.
+func newEnvRoutes(t *testing.T, mutate func(*Config), routes func(*env, *http.ServeMux)) *env {
+	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	e := &env{
 		t: t, ts: ts, logs: &syncBuffer{},
@@ -139,6 +145,9 @@ func newEnv(t *testing.T, mutate func(*Config)) *env {
 		}
 		w.WriteHeader(http.StatusOK)
 	})))
+	if routes != nil {
+		routes(e, mux)
+	}
 	ts.Config.Handler = mux
 	ts.Start()
 	t.Cleanup(ts.Close)

@@ -34,10 +34,11 @@ type serverMetadata struct {
 
 var clientAuthMethods = []string{"none", "client_secret_post", "client_secret_basic"}
 
-// handleResourceMetadata serves the PRM document for resource (the MCP URL
-// on the path-suffixed location, the issuer on the root one). RFC 9728 §3.3
-// wants `resource` identical to the URL the location was derived from.
-func (s *Server) handleResourceMetadata(resource string) http.HandlerFunc {
+// handleResourceMetadata serves the PRM document for resource (an MCP URL
+// on its path-suffixed location with that API's scopes, the issuer on the
+// root one with every scope). RFC 9728 §3.3 wants `resource` identical to
+// the URL the location was derived from.
+func (s *Server) handleResourceMetadata(resource, name string, scopes func() []string) http.HandlerFunc {
 	return cors("GET", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			methodNotAllowed(w, "GET", "HEAD", "OPTIONS")
@@ -46,9 +47,9 @@ func (s *Server) handleResourceMetadata(resource string) http.HandlerFunc {
 		writeMetadata(w, resourceMetadata{
 			Resource:               resource,
 			AuthorizationServers:   []string{s.issuer},
-			ScopesSupported:        nonNilStrings(s.apiScopes()),
+			ScopesSupported:        nonNilStrings(scopes()),
 			BearerMethodsSupported: []string{"header"},
-			ResourceName:           s.cfg.ProductName,
+			ResourceName:           name,
 		})
 	})
 }

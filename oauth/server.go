@@ -8,6 +8,10 @@
 // metadata documents, resource indicators (RFC 8707), the iss response
 // parameter (RFC 9207), port-agnostic loopback redirect URIs (RFC 8252), a
 // grace window for rotated refresh tokens, and the login and consent pages.
+//
+// One server can guard several MCP endpoints, one per API (Config.Resources):
+// each has its own protected resource metadata and scopes, one browser login
+// serves them all, and every token is bound to the one API it was issued for.
 // See /work/shared/notes/mcp-auth-clients-libraries.md for the why.
 package oauth
 
@@ -30,15 +34,17 @@ import (
 )
 
 // Server is the authorization server. Create it with New and mount it with
-// Register; protect the MCP endpoint with RequireBearer.
+// Register; protect the MCP endpoint with RequireBearer, or each of several
+// with RequireBearerFor.
 type Server struct {
-	cfg      Config
-	issuer   string // canonical PublicURL, byte-identical everywhere
-	resource string // issuer + MCPPath
-	store    store.Store
-	auth     authn.Authenticator
-	log      *slog.Logger
-	now      func() time.Time
+	cfg       Config
+	issuer    string // canonical PublicURL, byte-identical everywhere
+	resource  string // the default resource's URL
+	resources []*protectedResource
+	store     store.Store
+	auth      authn.Authenticator
+	log       *slog.Logger
+	now       func() time.Time
 
 	provider fosite.OAuth2Provider
 	strategy *oauth2.HMACSHAStrategy
@@ -65,15 +71,16 @@ func New(cfg Config, st store.Store, auth authn.Authenticator) (*Server, error) 
 	}
 	issuer, _ := canonicalPublicURL(cfg.PublicURL, cfg.AllowInsecureHTTP)
 	s := &Server{
-		cfg:      cfg,
-		issuer:   issuer,
-		resource: issuer + cfg.MCPPath,
-		store:    st,
-		auth:     auth,
-		log:      cfg.Logger,
-		now:      time.Now,
-		static:   map[string]*store.Client{},
+		cfg:       cfg,
+		issuer:    issuer,
+		resources: newResources(cfg, issuer),
+		store:     st,
+		auth:      auth,
+		log:       cfg.Logger,
+		now:       time.Now,
+		static:    map[string]*store.Client{},
 	}
+	s.resource = s.resources[0].url
 	for _, sc := range cfg.StaticClients {
 		c := &store.Client{
 			ID:           sc.ID,
@@ -102,21 +109,22 @@ func New(cfg Config, st store.Store, auth authn.Authenticator) (*Server, error) 
 // Issuer returns the canonical issuer (the canonicalised PublicURL).
 func (s *Server) Issuer() string { return s.issuer }
 
-// Resource returns the canonical URL of the protected MCP endpoint.
+// Resource returns the canonical URL of the (default) protected MCP endpoint.
 func (s *Server) Resource() string { return s.resource }
 
-// ResourceMetadataURL returns the URL of the MCP endpoint's protected
-// resource metadata, as advertised in WWW-Authenticate challenges.
-func (s *Server) ResourceMetadataURL() string {
-	return s.issuer + "/.well-known/oauth-protected-resource" + s.cfg.MCPPath
-}
+// ResourceMetadataURL returns the URL of the (default) MCP endpoint's
+// protected resource metadata, as advertised in WWW-Authenticate challenges.
+func (s *Server) ResourceMetadataURL() string { return s.defaultResource().metadataURL(s.issuer) }
 
 // Register mounts every endpoint of the authorization server on mux: the
-// well-known metadata documents, /authorize, /login, /consent, /token,
-// /register, /revoke and the page assets under /static/.
+// well-known metadata documents (one per protected resource and the root
+// one), /authorize, /login, /consent, /token, /register, /revoke and the
+// page assets under /static/.
 func (s *Server) Register(mux *http.ServeMux) {
-	mux.HandleFunc("/.well-known/oauth-protected-resource"+s.cfg.MCPPath, s.handleResourceMetadata(s.resource))
-	mux.HandleFunc("/.well-known/oauth-protected-resource", s.handleResourceMetadata(s.issuer))
+	for _, r := range s.resources {
+		mux.HandleFunc("/.well-known/oauth-protected-resource"+r.path, s.handleResourceMetadata(r.url, r.name, r.apiScopes))
+	}
+	mux.HandleFunc("/.well-known/oauth-protected-resource", s.handleResourceMetadata(s.issuer, s.cfg.ProductName, s.apiScopes))
 	mux.HandleFunc("/.well-known/oauth-authorization-server", s.handleServerMetadata)
 	mux.HandleFunc("/authorize", s.handleAuthorize)
 	mux.HandleFunc("/login", s.handleLogin)
@@ -127,27 +135,26 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("/static/", web.Assets())
 }
 
-// apiScopes returns the supported scopes without offline_access, de-duplicated.
+// apiScopes returns the supported scopes of every resource (in resource
+// order) without offline_access, de-duplicated.
 func (s *Server) apiScopes() []string {
 	var out []string
-	for _, sc := range s.cfg.ScopesSupported() {
-		if sc != "" && sc != offlineAccess && !slices.Contains(out, sc) {
-			out = append(out, sc)
-		}
+	for _, r := range s.protected() {
+		out = appendScopes(out, r.scopes())
 	}
 	return out
 }
 
-// allScopes returns the supported scopes plus offline_access.
+// allScopes returns the supported scopes of every resource plus offline_access.
 func (s *Server) allScopes() []string { return append(s.apiScopes(), offlineAccess) }
 
-// describeScope is the consent page text of a scope.
-func (s *Server) describeScope(sc string) string {
+// describeScope is the consent page text of a scope of resource r.
+func describeScope(r *protectedResource, sc string) string {
 	if sc == offlineAccess {
 		return "Stay connected without signing in again"
 	}
-	if s.cfg.DescribeScope != nil {
-		return s.cfg.DescribeScope(sc)
+	if r.describe != nil {
+		return r.describe(sc)
 	}
 	return ""
 }
@@ -186,6 +193,9 @@ type Principal struct {
 	AllowedScopes []string
 	// Audience is the token's audience (the MCP resource URL and/or issuer).
 	Audience []string
+	// Resource is the URL of the protected resource the token was accepted
+	// for (one of Audience, or the single resource the issuer stands for).
+	Resource string
 	// GrantID is the fosite request ID shared by every token of the grant.
 	GrantID string
 }

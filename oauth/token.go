@@ -47,7 +47,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	resp.SetTokenType("Bearer")
 	s.touchClient(ctx, ar.GetClient())
 	s.log.Info("tokens issued", "grant_type", strings.Join(ar.GetGrantTypes(), " "), "client_id", ar.GetClient().GetID(),
-		"sub", ar.GetSession().GetSubject(), "grant", ar.GetID(), "scopes", []string(ar.GetGrantedScopes()))
+		"sub", ar.GetSession().GetSubject(), "grant", ar.GetID(), "scopes", []string(ar.GetGrantedScopes()), "audience", []string(ar.GetGrantedAudience()))
 	s.emit(ctx, tokenEvent(ar))
 	s.provider.WriteAccessResponse(ctx, w, ar, resp)
 }

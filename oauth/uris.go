@@ -62,8 +62,9 @@ func matchRedirectURI(requested string, registered []string) bool {
 var errInvalidTarget = errors.New("invalid_target")
 
 // canonicalResource maps a client's `resource` parameter onto the audience
-// value it names: the MCP resource URL or the issuer. Scheme and host compare
-// case-insensitively, a default port and one trailing slash are ignored.
+// value it names: a protected resource's URL or — with a single resource —
+// the issuer. Scheme and host compare case-insensitively, a default port and
+// one trailing slash are ignored.
 func (s *Server) canonicalResource(raw string) (string, bool) {
 	u, err := url.Parse(raw)
 	if err != nil || u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.Contains(raw, "#") {
@@ -73,11 +74,15 @@ func (s *Server) canonicalResource(raw string) (string, bool) {
 	if err != nil || origin != s.issuer {
 		return "", false
 	}
-	switch strings.TrimSuffix(u.EscapedPath(), "/") {
-	case "":
+	path := strings.TrimSuffix(u.EscapedPath(), "/")
+	if path == "" {
+		if s.multiResource() {
+			return "", false
+		}
 		return s.issuer, true
-	case s.cfg.MCPPath:
-		return s.resource, true
+	}
+	if r, ok := s.resourceByPath(path); ok {
+		return r.url, true
 	}
 	return "", false
 }

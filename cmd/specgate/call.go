@@ -36,8 +36,14 @@ func cmdCall(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		}
 		pos = append(pos, a)
 	}
-	cfg, err := loadConfig("call", flagArgs, stderr, getenv, nil)
+	var apiName *string
+	cfg, err := loadConfig("call", flagArgs, stderr, getenv, func(fs *flag.FlagSet) {
+		apiName = fs.String("api", "", "which API of an apis: config to call")
+	})
 	if err != nil {
+		return err
+	}
+	if cfg, err = selectAPI(cfg, *apiName); err != nil {
 		return err
 	}
 	if len(pos) < 1 || len(pos) > 2 {
@@ -82,6 +88,26 @@ func isBoolFlag(a string) bool {
 		}
 	}
 	return false
+}
+
+// selectAPI returns the settings of the named API of a multi-API config, or
+// of its only API.
+func selectAPI(cfg *config.Config, name string) (*config.Config, error) {
+	apis, err := cfg.APIList()
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, a := range apis {
+		if a.Name == name || (name == "" && len(apis) == 1) {
+			return a.Config, nil
+		}
+		names = append(names, a.Name)
+	}
+	if name == "" {
+		return nil, fmt.Errorf("this configuration serves several APIs (%s): choose one with --api", strings.Join(names, ", "))
+	}
+	return nil, fmt.Errorf("no API %q in this configuration (it has %s)", name, strings.Join(names, ", "))
 }
 
 // loadCatalog loads and converts the configured spec, warnings to stderr.
@@ -146,27 +172,29 @@ func cmdConfig(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	}
 	fmt.Fprintf(stdout, "config: ok%s\n", map[bool]string{true: " (" + cfg.ConfigFile + ")", false: ""}[cfg.ConfigFile != ""])
 	fmt.Fprintf(stdout, "listen: %s  public URL: %s  auth: %s\n", cfg.Listen, cfg.PublicURL, cfg.Auth)
-	if cfg.Spec == "" {
-		fmt.Fprintln(stdout, "spec: the built-in demo API")
-		return nil
-	}
-	cat, err := loadCatalog(ctx, cfg, stderr)
-	if err != nil {
-		return err
-	}
-	base := cat.BaseURL
-	if base == "" {
-		base = "(none: set --base-url)"
-	}
-	fmt.Fprintf(stdout, "spec: %s — %q %s, %d tools, upstream %s\n", cfg.Spec, cat.Title, cat.Version, cat.Len(), base)
-	if cfg.Auth == "oauth" {
+	if cfg.Auth == "oauth" && cfg.Login.Source == "users_file" && cfg.UsersFile != "" {
 		if _, err := users.Load(cfg.UsersFile); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "users file: %s (ok)\n", cfg.UsersFile)
 	}
-	if cat.BaseURL == "" {
-		return fmt.Errorf("no upstream base URL")
+	apis, err := cfg.APIList()
+	if err != nil {
+		return err
+	}
+	for _, api := range apis {
+		if api.Config.Spec == "" {
+			fmt.Fprintf(stdout, "%s: the built-in demo API\n", api.Path)
+			continue
+		}
+		cat, err := loadCatalog(ctx, api.Config, stderr)
+		if err != nil {
+			return fmt.Errorf("api %s: %w", api.Name, err)
+		}
+		if cat.BaseURL == "" {
+			return fmt.Errorf("api %s: no upstream base URL: set base_url", api.Name)
+		}
+		fmt.Fprintf(stdout, "%s: %s — %q %s, %d tools, upstream %s\n", api.Path, api.Config.Spec, cat.Title, cat.Version, cat.Len(), cat.BaseURL)
 	}
 	return nil
 }

@@ -35,11 +35,15 @@ type toolJSON struct {
 }
 
 func cmdTools(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	var format *string
+	var format, apiName *string
 	cfg, err := loadConfig("tools", args, stderr, getenv, func(fs *flag.FlagSet) {
 		format = fs.String("format", "table", "output format: table or json")
+		apiName = fs.String("api", "", "which API of an apis: config to show")
 	})
 	if err != nil {
+		return err
+	}
+	if cfg, err = selectAPI(cfg, *apiName); err != nil {
 		return err
 	}
 	if *format != "table" && *format != "json" {

@@ -19,14 +19,9 @@ import (
 
 	"github.com/specgate/specgate/cmd/specgate/internal/config"
 	"github.com/specgate/specgate/oauth"
-	"github.com/specgate/specgate/oauth/scopes"
 	"github.com/specgate/specgate/oauth/upstreamlogin"
 	"github.com/specgate/specgate/proxy/catalog"
-	"github.com/specgate/specgate/proxy/cluster"
 	"github.com/specgate/specgate/proxy/forward"
-	"github.com/specgate/specgate/proxy/mcpserver"
-	"github.com/specgate/specgate/proxy/refresh"
-	"github.com/specgate/specgate/proxy/specload"
 	"github.com/specgate/specgate/proxy/telemetry"
 	"github.com/specgate/specgate/specs/demoapi"
 )
@@ -36,19 +31,16 @@ var Version = "dev"
 
 // App is a running specgate instance.
 type App struct {
-	cfg       *config.Config
-	log       *slog.Logger
-	holder    *catalog.Holder
-	refresher *refresh.Refresher
-	mcp       *mcpserver.Server
-	mux       *http.ServeMux
-	oauth     *oauth.Server
-	policy    scopes.Policy
+	cfg        *config.Config
+	log        *slog.Logger
+	apis       []*apiServer
+	mux        *http.ServeMux
+	oauth      *oauth.Server
+	httpClient *http.Client
 
 	readyChecks   []readyCheck
 	upstreamLogin *upstreamlogin.Authenticator
 	rdb           *redis.Client
-	notifier      *cluster.Notifier
 	hooks         telemetry.Hooks
 	metrics       *telemetry.Metrics
 	auditCloser   io.Closer
@@ -56,7 +48,8 @@ type App struct {
 
 	demo    *demoapi.API
 	demoSrv *http.Server
-	// SpecSource is the spec URL or path actually served (the demo's URL in demo mode).
+	// SpecSource is the spec URL or path actually served (the demo's URL in
+	// demo mode; the first API's with several).
 	SpecSource string
 	// DemoPassword is the demo user's password (demo mode with --auth oauth).
 	DemoPassword string
@@ -75,99 +68,71 @@ func WithGetenv(getenv func(string) string) Option { return func(a *App) { a.get
 // New loads the spec and builds the server. A spec that cannot be loaded is
 // an error naming the source and the problem.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
-	a := &App{cfg: cfg, log: log, holder: &catalog.Holder{}, mux: http.NewServeMux(), getenv: os.Getenv}
+	a := &App{cfg: cfg, log: log, mux: http.NewServeMux(), getenv: os.Getenv, httpClient: forward.NewHTTPClient()}
 	for _, o := range opts {
 		o(a)
 	}
-	a.SpecSource = cfg.Spec
-	if cfg.Spec == "" {
-		if err := a.startDemo(); err != nil {
-			return nil, err
-		}
-	}
-	loader := specload.NewLoader(specload.Options{
-		Timeout:               cfg.SpecTimeout,
-		MaxBytes:              cfg.SpecMaxBytes,
-		AllowExternalRefHosts: cfg.ExternalRefs,
-		UserAgent:             "specgate/" + Version,
-		Logger:                log,
-	})
-	if err := a.openRedis(); err != nil {
+	if err := a.build(ctx); err != nil {
 		a.stopDemo()
+		a.closeStore()
+		a.closeAudit()
 		return nil, err
 	}
-	if err := a.setupTelemetry(); err != nil {
-		a.stopDemo()
-		return nil, err
-	}
-	a.refresher = refresh.New(loader, a.SpecSource, a.build, a.holder, refresh.Options{TTL: refreshTTL(cfg.Refresh), Logger: log,
-		OnRefresh: func(result string) { a.hooks.Refresh(result); a.onRefresh(result) }})
-	if err := a.refresher.Init(ctx); err != nil {
-		a.stopDemo()
-		return nil, err
-	}
-	var access mcpserver.Access
-	var authenticate func(http.Handler) http.Handler
-	if cfg.Auth == "oauth" {
-		if err := a.setupOAuth(); err != nil {
-			a.stopDemo()
-			return nil, err
-		}
-		access = scopeAccess{policy: a.policy, srv: a.oauth}
-		authenticate = a.oauth.RequireBearer
-	}
-	inj, err := a.upstreamInjector()
-	if err != nil {
-		a.stopDemo()
-		return nil, err
-	}
-	maxArray, maxString := cfg.ResponseLimits()
-	fwd := forward.New(forward.Options{
-		MaxArrayItems:    maxArray,
-		MaxStringBytes:   maxString,
-		Client:           forward.NewHTTPClient(),
-		Timeout:          cfg.UpstreamTimeout,
-		MaxResponseBytes: cfg.MaxResponseBytes,
-		UserAgent:        "specgate/" + Version,
-		Decorate:         decorate(telemetry.PropagateRequestID, inj.Decorate),
-		OnUpstream:       a.hooks.Upstream,
-		Logger:           log,
-	})
-	a.mcp = mcpserver.New(mcpserver.Options{
-		Name:            "specgate",
-		Version:         Version,
-		Holder:          a.holder,
-		Caller:          a.rateLimit(fwd),
-		PublicURL:       cfg.PublicURL,
-		AllowedOrigins:  cfg.AllowedOrigins,
-		Access:          access,
-		OnToolCall:      a.hooks.ToolCall,
-		Mode:            cfg.Tools,
-		TokenBudget:     cfg.ToolsTokenBudget,
-		RequiredScopes:  a.requiredScopes(),
-		Authenticate:    authenticate,
-		MaxRequestBytes: cfg.MaxRequestBytes,
-		Logger:          log,
-	})
 	a.routes()
 	return a, nil
 }
 
-// build converts a loaded document into a catalog bound to its upstream.
-func (a *App) build(ctx context.Context, doc *specload.Document, prev *catalog.Catalog) (*catalog.Catalog, error) {
-	cat, excluded, err := BuildCatalog(a.cfg, doc, prev, a.log, true)
+func (a *App) build(ctx context.Context) error {
+	apis, err := a.cfg.APIList()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if len(excluded) > 0 {
-		a.log.Info("operations excluded by the filter", "count", len(excluded))
-		a.log.Debug("excluded operations", "tools", excluded)
+	a.SpecSource = apis[0].Config.Spec
+	if len(apis) == 1 && a.SpecSource == "" {
+		if err := a.startDemo(); err != nil {
+			return err
+		}
 	}
-	return cat, nil
+	if err := a.openRedis(); err != nil {
+		return err
+	}
+	if err := a.setupTelemetry(); err != nil {
+		return err
+	}
+	for _, api := range apis {
+		source := api.Config.Spec
+		if source == "" {
+			source = a.SpecSource // the demo
+		}
+		s, err := a.newAPI(ctx, api, source)
+		if err != nil {
+			if len(apis) > 1 {
+				return fmt.Errorf("api %s: %w", api.Name, err)
+			}
+			return err
+		}
+		a.apis = append(a.apis, s)
+	}
+	if a.cfg.Auth == "oauth" {
+		if err := a.setupOAuth(); err != nil {
+			return err
+		}
+	}
+	for _, s := range a.apis {
+		if err := s.serve(); err != nil {
+			if len(apis) > 1 {
+				return fmt.Errorf("api %s: %w", s.name, err)
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 func (a *App) routes() {
-	a.mux.Handle("/mcp", a.mcp.Handler())
+	for _, s := range a.apis {
+		a.mux.Handle(s.path, s.handler())
+	}
 	a.mux.HandleFunc("GET /healthz", a.healthz)
 	a.mux.HandleFunc("GET /readyz", a.readyz)
 	if a.oauth != nil {
@@ -175,17 +140,8 @@ func (a *App) routes() {
 	}
 }
 
-// requiredScopes shows search results with the scopes the policy demands
-// (with OAuth), else the spec's own.
-func (a *App) requiredScopes() func(*catalog.Operation) []string {
-	if a.oauth != nil {
-		return a.policy.Required
-	}
-	return nil
-}
-
-// Mode reports the tool surface in force (all or search).
-func (a *App) Mode() string { return a.mcp.Mode() }
+// Mode reports the tool surface in force for the first API (all or search).
+func (a *App) Mode() string { return a.apis[0].mcp.Mode() }
 
 // refreshTTL maps the config's 0 ("no periodic refresh") to the refresher's
 // negative value, since its 0 means "default".
@@ -199,11 +155,34 @@ func refreshTTL(d time.Duration) time.Duration {
 // Handler returns the root HTTP handler (with request IDs).
 func (a *App) Handler() http.Handler { return telemetry.RequestID(a.mux) }
 
-// Catalog returns the catalog in force.
-func (a *App) Catalog() *catalog.Catalog { return a.holder.Current() }
+// Catalog returns the catalog in force (of the first API).
+func (a *App) Catalog() *catalog.Catalog { return a.apis[0].holder.Current() }
 
-// Reload asks for an immediate spec reload (SIGHUP).
-func (a *App) Reload() { a.refresher.Trigger() }
+// CatalogOf returns the catalog of the named API, or nil.
+func (a *App) CatalogOf(name string) *catalog.Catalog {
+	for _, s := range a.apis {
+		if s.name == name {
+			return s.holder.Current()
+		}
+	}
+	return nil
+}
+
+// APIs lists the served APIs as name and MCP path.
+func (a *App) APIs() [][2]string {
+	out := make([][2]string, len(a.apis))
+	for i, s := range a.apis {
+		out[i] = [2]string{s.name, s.path}
+	}
+	return out
+}
+
+// Reload asks every API for an immediate spec reload (SIGHUP).
+func (a *App) Reload() {
+	for _, s := range a.apis {
+		s.refresher.Trigger()
+	}
+}
 
 // Demo returns the built-in demo API, or nil when serving a configured spec.
 func (a *App) Demo() *demoapi.API { return a.demo }
@@ -221,11 +200,13 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go a.refresher.Run(rctx)
+	for _, s := range a.apis {
+		go s.refresher.Run(rctx)
+		go s.followPeers(rctx)
+	}
 	if a.oauth != nil {
 		go a.oauth.ListenRevocations(rctx)
 	}
-	go a.followPeers(rctx)
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	msrv, err := a.serveMetrics(errc)
@@ -236,6 +217,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	case err := <-errc:
 		a.stopDemo()
 		a.closeStore()
+		a.closeAudit()
 		return err
 	case <-ctx.Done():
 	}
@@ -246,9 +228,14 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	// streaming responses beyond the deadline).
 	shut := make(chan error, 1)
 	go func() { shut <- srv.Shutdown(sctx) }()
-	time.AfterFunc(2*time.Second, func() { _ = a.mcp.Close(sctx) })
+	closeStreams := func() {
+		for _, s := range a.apis {
+			_ = s.mcp.Close(sctx)
+		}
+	}
+	time.AfterFunc(2*time.Second, closeStreams)
 	err = <-shut
-	_ = a.mcp.Close(sctx)
+	closeStreams()
 	if msrv != nil {
 		_ = msrv.Shutdown(sctx)
 	}

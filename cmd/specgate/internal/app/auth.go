@@ -36,16 +36,27 @@ func (a *App) setupOAuth() error {
 		_, _ = rand.Read(secret)
 		a.log.Warn("no oauth.secret set: using a random one, so tokens and logins end when specgate restarts; set SPECGATE_OAUTH_SECRET (the same on every replica)")
 	}
-	a.policy = scopes.Policy{
-		Read: a.cfg.Scopes.Read, Write: a.cfg.Scopes.Write, Admin: a.cfg.Scopes.Admin,
-		OperationOverrides: a.cfg.Scopes.Operations, TagOverrides: a.cfg.Scopes.Tags,
+	var resources []oauth.ResourceConfig
+	for _, s := range a.apis {
+		name := s.name
+		if cat := s.holder.Current(); cat != nil && cat.Title != "" {
+			name = cat.Title
+			if len(a.apis) > 1 {
+				name += " (" + s.name + ")"
+			}
+		}
+		resources = append(resources, oauth.ResourceConfig{Path: s.path, Name: name, Scopes: s.supportedScopes})
 	}
 	ocfg := oauth.Config{
-		PublicURL:       a.cfg.PublicURL,
-		MCPPath:         "/mcp",
-		ScopesSupported: func() []string { return a.policy.Supported(a.holder.Current()) },
+		PublicURL: a.cfg.PublicURL,
+		Resources: resources,
 		DescribeScope: func(scope string) string {
-			return scopes.Describe(scope, a.holder.Current().ScopeDescriptions)
+			for _, s := range a.apis {
+				if d, ok := s.holder.Current().ScopeDescriptions[scope]; ok {
+					return scopes.Describe(scope, map[string]string{scope: d})
+				}
+			}
+			return scopes.Describe(scope, nil)
 		},
 		Lifetimes: oauth.Lifetimes{
 			AccessToken:  a.cfg.OAuth.AccessTokenTTL,
@@ -138,10 +149,12 @@ func derive(secret []byte, label string, n int) []byte {
 	return out[:n]
 }
 
-// scopeAccess implements mcpserver.Access from the caller's token scopes.
+// scopeAccess implements mcpserver.Access from the caller's token scopes
+// for the API served at path.
 type scopeAccess struct {
 	policy scopes.Policy
 	srv    *oauth.Server
+	path   string
 }
 
 func (s scopeAccess) Visible(ctx context.Context, op *catalog.Operation) bool {
@@ -174,7 +187,7 @@ func (s scopeAccess) Decide(ctx context.Context, op *catalog.Operation) (mcpserv
 }
 
 func (s scopeAccess) Challenge(w http.ResponseWriter, r *http.Request, op *catalog.Operation) {
-	s.srv.WriteInsufficientScope(w, r, s.policy.Required(op))
+	s.srv.WriteInsufficientScopeFor(s.path, w, r, s.policy.Required(op))
 }
 
 // scopeDescriptions collects the descriptions of the spec's OAuth scopes.

@@ -7,20 +7,28 @@ import (
 
 // healthz reports liveness plus what is being served, as JSON.
 func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
-	cat := a.holder.Current()
-	st := a.refresher.Status()
-	body := map[string]any{
-		"status":  "ok",
-		"version": Version,
-		"spec": map[string]any{
-			"source":       a.SpecSource,
+	var apis []map[string]any
+	for _, s := range a.apis {
+		cat := s.holder.Current()
+		st := s.refresher.Status()
+		apis = append(apis, map[string]any{
+			"name":         s.name,
+			"path":         s.path,
+			"mode":         s.mcp.Mode(),
+			"source":       s.source,
 			"title":        cat.Title,
 			"version":      cat.Version,
 			"digest":       cat.Digest,
 			"operations":   cat.Len(),
 			"last_success": st.LastSuccess,
 			"last_error":   st.LastError,
-		},
+		})
+	}
+	body := map[string]any{
+		"status":  "ok",
+		"version": Version,
+		"spec":    apis[0], // the first (usually only) API
+		"apis":    apis,
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -38,11 +46,17 @@ type readyCheck struct {
 func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	checks := map[string]string{}
 	ready := true
-	if a.holder.Current() == nil {
-		checks["spec"] = "no spec loaded"
-		ready = false
-	} else {
-		checks["spec"] = "ok"
+	for _, s := range a.apis {
+		key := "spec"
+		if len(a.apis) > 1 {
+			key = "spec:" + s.name
+		}
+		if s.holder.Current() == nil {
+			checks[key] = "no spec loaded"
+			ready = false
+		} else {
+			checks[key] = "ok"
+		}
 	}
 	for _, c := range a.readyChecks {
 		if err := c.check(r); err != nil {

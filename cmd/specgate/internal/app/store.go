@@ -10,7 +10,6 @@ import (
 	"github.com/specgate/specgate/oauth/store"
 	"github.com/specgate/specgate/oauth/store/redisstore"
 	"github.com/specgate/specgate/oauth/throttle"
-	"github.com/specgate/specgate/proxy/cluster"
 	"github.com/specgate/specgate/proxy/refresh"
 )
 
@@ -40,8 +39,7 @@ func (a *App) openStore(ocfg *oauth.Config) (store.Store, error) {
 	return rs, nil
 }
 
-// openRedis connects to the shared Redis (when --store names one) and sets
-// up the spec-change notifier between replicas.
+// openRedis connects to the shared Redis when --store names one.
 func (a *App) openRedis() error {
 	if a.cfg.Store == "memory" {
 		return nil
@@ -51,32 +49,31 @@ func (a *App) openRedis() error {
 		return fmt.Errorf("config: store: %w", err)
 	}
 	a.rdb = rdb
-	a.notifier = cluster.NewNotifier(rdb, cluster.Options{Prefix: a.cfg.RedisPrefix, Logger: a.log})
 	return nil
 }
 
 // onRefresh announces a newly published spec to the other replicas.
-func (a *App) onRefresh(result string) {
-	if a.notifier == nil || result != refresh.ResultOK || a.refresher == nil {
+func (s *apiServer) onRefresh(result string) {
+	if s.notifier == nil || result != refresh.ResultOK || s.refresher == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if err := a.notifier.Publish(ctx, a.refresher.Status().Digest); err != nil {
-		a.log.Warn("could not announce the new spec to other replicas", "err", err)
+	if err := s.notifier.Publish(ctx, s.refresher.Status().Digest); err != nil {
+		s.app.log.Warn("could not announce the new spec to other replicas", "api", s.name, "err", err)
 	}
 }
 
 // followPeers reloads the spec when another replica announces a version
 // this one does not have, so every replica notifies its clients in seconds.
-func (a *App) followPeers(ctx context.Context) {
-	if a.notifier == nil {
+func (s *apiServer) followPeers(ctx context.Context) {
+	if s.notifier == nil {
 		return
 	}
-	a.notifier.Listen(ctx, func(digest string) {
-		if digest != a.refresher.Status().Digest {
-			a.log.Info("another replica announced a new spec version; reloading", "digest", short(digest))
-			a.refresher.Trigger()
+	s.notifier.Listen(ctx, func(digest string) {
+		if digest != s.refresher.Status().Digest {
+			s.app.log.Info("another replica announced a new spec version; reloading", "api", s.name, "digest", short(digest))
+			s.refresher.Trigger()
 		}
 	})
 }

@@ -23,14 +23,13 @@ func (a *App) setupTelemetry() error {
 		return fmt.Errorf("config: audit_log: %w", err)
 	}
 	a.auditCloser = closer
-	a.hooks = telemetry.Hooks{API: "default", Audit: audit, Identify: identify}
+	a.hooks = telemetry.Hooks{Audit: audit, Identify: identify}
 	if a.metrics != nil {
 		a.hooks.Metrics = a.metrics
 		if a.cfg.MetricsListen == "" {
 			a.mux.Handle("GET /metrics", a.metrics.Handler())
 		}
 	}
-	a.holder.Subscribe(a.hooks.SpecChanged)
 	return nil
 }
 

@@ -38,8 +38,10 @@ func (a *App) upstreamLoginAuthenticator() (*upstreamlogin.Authenticator, error)
 		defaults = up.DefaultScopes
 	}
 	return upstreamlogin.New(upstreamlogin.Config{
+		// The login endpoint belongs to the first API (login.upstream.path
+		// may also be an absolute URL).
 		BaseURL: func() string {
-			if c := a.holder.Current(); c != nil {
+			if c := a.apis[0].holder.Current(); c != nil {
 				return c.BaseURL
 			}
 			return ""
@@ -85,14 +87,14 @@ func keyValues(key string, items []string) (map[string]string, error) {
 
 // upstreamInjector builds the decorator that puts the upstream credential
 // on every forwarded request.
-func (a *App) upstreamInjector() (*upstreamauth.Injector, error) {
-	u := a.cfg.Upstream
+func (a *App) upstreamInjector(api *apiServer) (*upstreamauth.Injector, error) {
+	u := api.cfg.Upstream
 	mode := upstreamauth.Mode(u.Auth)
 	pl, err := upstreamauth.ParsePlacement(u.Header, u.Query, u.Cookie, u.Basic, u.BasicUser, u.Template)
 	if err != nil {
 		return nil, err
 	}
-	pl, scheme := upstreamauth.Resolve(mode, pl, a.holder.Current())
+	pl, scheme := upstreamauth.Resolve(mode, pl, api.holder.Current())
 	var src upstreamauth.CredentialSource
 	switch {
 	case mode == upstreamauth.ModeUser:
@@ -113,7 +115,7 @@ func (a *App) upstreamInjector() (*upstreamauth.Injector, error) {
 		return nil, err
 	}
 	if mode != upstreamauth.ModeNone {
-		a.log.Info("upstream credentials", "how", inj.Describe(), "from_spec_scheme", scheme)
+		a.log.Info("upstream credentials", "api", api.name, "how", inj.Describe(), "from_spec_scheme", scheme)
 	}
 	return inj, nil
 }

@@ -239,3 +239,62 @@ func TestStaticClients(t *testing.T) {
 		t.Fatalf("misspelt field: %v", err)
 	}
 }
+
+func TestAPIList(t *testing.T) {
+	file := `tools: all
+responses: {max_array_items: 20}
+apis:
+  - name: tasks
+    spec: https://tasks.example.com/openapi.json
+    refresh: 1m
+  - name: billing
+    spec: ./billing.yaml
+    base_url: https://billing.example.com/v2
+    tools: search
+    filter: {exclude_methods: [DELETE]}
+    scopes: {read: billing:read}
+`
+	cfg, err := load(t, nil, nil, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	apis, err := cfg.APIList()
+	if err != nil || len(apis) != 2 {
+		t.Fatalf("apis: %v %v", apis, err)
+	}
+	tasks, billing := apis[0], apis[1]
+	if tasks.Path != "/mcp/tasks" || tasks.Config.Spec != "https://tasks.example.com/openapi.json" || tasks.Config.Refresh != time.Minute ||
+		tasks.Config.Tools != "all" || tasks.Config.Responses.MaxArrayItems != 20 {
+		t.Errorf("tasks inherits wrongly: %+v", tasks.Config)
+	}
+	if billing.Config.Tools != "search" || billing.Config.BaseURL != "https://billing.example.com/v2" ||
+		len(billing.Config.Filter.ExcludeMethods) != 1 || billing.Config.Scopes.Read != "billing:read" || billing.Config.Scopes.Write != "write" {
+		t.Errorf("billing overrides: %+v", billing.Config)
+	}
+	if cfg.Refresh != 5*time.Minute {
+		t.Error("an API's override changed the top-level config")
+	}
+	single, _ := load(t, []string{"--spec", "x.yaml"}, nil, "")
+	if apis, _ := single.APIList(); len(apis) != 1 || apis[0].Path != "/mcp" || apis[0].Name != "default" {
+		t.Errorf("single API: %+v", apis)
+	}
+	for _, bad := range []struct{ file, want string }{
+		{"apis:\n  - {name: a, spec: x}\n  - {name: a, spec: y}\n", "used twice"},
+		{"apis:\n  - {name: A B, spec: x}\n", "must match"},
+		{"apis:\n  - {name: a}\n", "spec is required"},
+		{"spec: x\napis:\n  - {name: a, spec: y}\n", "not at the top level"},
+		{"apis:\n  - {name: a, spec: y, tools: many}\n", "must be one of all, search, auto"},
+		{"apis:\n  - {name: a, spec: y, sepc: z}\n", "sepc"},
+	} {
+		cfg, err := load(t, nil, nil, bad.file)
+		if err == nil {
+			err = cfg.Validate()
+		}
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%q: error %v, want %q", bad.file, err, bad.want)
+		}
+	}
+}

@@ -67,10 +67,10 @@ func collect(t reflect.Type, index []int, prefix string, out *[]Setting) {
 			s.Type = "bytes"
 		case f.Type.Kind() == reflect.Int || f.Type.Kind() == reflect.Int64:
 			s.Type = "int"
+		case (f.Type.Kind() == reflect.Map || f.Type.Kind() == reflect.Slice) && f.Type.Elem().Kind() == reflect.Struct:
+			s.Type = "objects"
 		case f.Type.Kind() == reflect.Slice:
 			s.Type = "list"
-		case f.Type.Kind() == reflect.Map && f.Type.Elem().Kind() == reflect.Struct:
-			s.Type = "objects"
 		case f.Type.Kind() == reflect.Map:
 			s.Type = "map"
 		default:

@@ -54,14 +54,8 @@ func (c *Config) Validate() error {
 		return c.errorf("public_url", "%q must not have a query or fragment", c.PublicURL)
 	}
 	c.PublicURL = strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
-	if c.Upstream.Auth == "auto" {
-		c.Upstream.Auth = "none"
-		if c.Login.Source == "upstream" {
-			c.Upstream.Auth = "user"
-		}
-	}
-	if c.Upstream.Auth == "user" && (c.Auth != "oauth" || c.Login.Source != "upstream") {
-		return c.errorf("upstream.auth", "user sends each signed-in user's own API token, which needs --auth oauth and --login-source upstream")
+	if err := c.resolveUpstream(); err != nil {
+		return err
 	}
 	if c.Login.Source == "upstream" && c.Auth != "oauth" {
 		return c.errorf("login.source", "upstream is the login page's password check, which needs --auth oauth")
@@ -104,6 +98,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.FilterSpec().Validate(); err != nil {
 		return c.errorf("filter", "%v", err)
+	}
+	if _, err := c.APIList(); err != nil {
+		return err
 	}
 	if c.OAuth.Secret != "" && c.OAuth.SecretFile != "" {
 		return c.errorf("oauth.secret", "set either oauth.secret or oauth.secret_file, not both")
@@ -164,6 +161,26 @@ func redactURL(raw string) string {
 		return u.Redacted()
 	}
 	return "(unparsable URL)"
+}
+
+// resolveUpstream turns upstream.auth "auto" into its meaning and checks
+// that per-user credentials have an upstream login to come from.
+func (c *Config) resolveUpstream() error {
+	if c.Upstream.Auth == "auto" {
+		c.Upstream.Auth = "none"
+		if c.Login.Source == "upstream" {
+			c.Upstream.Auth = "user"
+		}
+	}
+	switch c.Upstream.Auth {
+	case "none", "static", "user":
+	default:
+		return c.errorf("upstream.auth", "invalid value %q: must be one of auto, none, static, user", c.Upstream.Auth)
+	}
+	if c.Upstream.Auth == "user" && (c.Auth != "oauth" || c.Login.Source != "upstream") {
+		return c.errorf("upstream.auth", "user sends each signed-in user's own API token, which needs --auth oauth and --login-source upstream")
+	}
+	return nil
 }
 
 func setIfEmpty(p *string, v string) {
