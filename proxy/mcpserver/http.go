@@ -68,9 +68,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
 		if s.opts.Access != nil {
-			names := toolCallNames(body)
+			calls := parseToolCalls(body)
+			names := calls.names()
 			if snap := s.snap.Load(); snap != nil && snap.mode == ModeSearch {
-				names = append(names, callOperationNames(body)...)
+				names = append(names, calls.operations()...)
 			}
 			if op := s.stepUpNeeded(r, names); op != nil {
 				s.opts.Access.Challenge(w, r, op)
@@ -136,37 +137,59 @@ func isCalling(ctx context.Context, name string) bool {
 	return false
 }
 
-// toolCallNames extracts the tool names of the tools/call requests in a
-// JSON-RPC message or batch. Malformed bodies yield nothing: mcp-go answers
-// them with a proper JSON-RPC parse error.
-func toolCallNames(body []byte) []string {
-	type msg struct {
-		Method string `json:"method"`
-		Params struct {
-			Name string `json:"name"`
-		} `json:"params"`
-	}
+// toolCalls are the tools/call requests of one JSON-RPC message or batch.
+type toolCalls []struct {
+	Method string `json:"method"`
+	Params struct {
+		Name      string `json:"name"`
+		Arguments struct {
+			Name string `json:"name"` // the operation call_operation names
+		} `json:"arguments"`
+	} `json:"params"`
+}
+
+// parseToolCalls reads a JSON-RPC message or batch once. Malformed bodies
+// yield nothing: mcp-go answers them with a proper JSON-RPC parse error.
+func parseToolCalls(body []byte) toolCalls {
 	body = bytes.TrimSpace(body)
-	var msgs []msg
+	var msgs toolCalls
 	if len(body) > 0 && body[0] == '[' {
 		if json.Unmarshal(body, &msgs) != nil {
 			return nil
 		}
-	} else {
-		var m msg
-		if json.Unmarshal(body, &m) != nil {
-			return nil
-		}
-		msgs = []msg{m}
+		return msgs
 	}
+	msgs = make(toolCalls, 1)
+	if json.Unmarshal(body, &msgs[0]) != nil {
+		return nil
+	}
+	return msgs
+}
+
+// names returns the names of the tools called.
+func (c toolCalls) names() []string {
 	var names []string
-	for _, m := range msgs {
+	for _, m := range c {
 		if m.Method == "tools/call" && m.Params.Name != "" {
 			names = append(names, m.Params.Name)
 		}
 	}
 	return names
 }
+
+// operations returns the operations call_operation requests name.
+func (c toolCalls) operations() []string {
+	var names []string
+	for _, m := range c {
+		if m.Method == "tools/call" && m.Params.Name == CallToolName && m.Params.Arguments.Name != "" {
+			names = append(names, m.Params.Arguments.Name)
+		}
+	}
+	return names
+}
+
+// toolCallNames extracts the tool names of the tools/call requests in body.
+func toolCallNames(body []byte) []string { return parseToolCalls(body).names() }
 
 // hostAllowed guards against DNS rebinding: a request that arrived on a
 // loopback connection must name a loopback host or the public URL's host.

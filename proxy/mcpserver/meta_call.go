@@ -1,7 +1,6 @@
 package mcpserver
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -155,39 +154,8 @@ func (s *Server) callOp(ctx context.Context, snap *snapshot, req mcp.CallToolReq
 }
 
 // callOperationNames returns the operations that call_operation requests in
-// a JSON-RPC message or batch name, so the HTTP layer can answer a step-up
-// with a challenge as it does for direct tools. Malformed bodies yield nothing.
-func callOperationNames(body []byte) []string {
-	type msg struct {
-		Method string `json:"method"`
-		Params struct {
-			Name      string `json:"name"`
-			Arguments struct {
-				Name string `json:"name"`
-			} `json:"arguments"`
-		} `json:"params"`
-	}
-	var msgs []msg
-	body = bytes.TrimSpace(body)
-	if len(body) > 0 && body[0] == '[' {
-		if json.Unmarshal(body, &msgs) != nil {
-			return nil
-		}
-	} else {
-		var m msg
-		if json.Unmarshal(body, &m) != nil {
-			return nil
-		}
-		msgs = []msg{m}
-	}
-	var names []string
-	for _, m := range msgs {
-		if m.Method == "tools/call" && m.Params.Name == CallToolName && m.Params.Arguments.Name != "" {
-			names = append(names, m.Params.Arguments.Name)
-		}
-	}
-	return names
-}
+// body name.
+func callOperationNames(body []byte) []string { return parseToolCalls(body).operations() }
 
 // objectArgs returns the tool arguments, which must be an object (or absent).
 func objectArgs(req mcp.CallToolRequest) (map[string]any, error) {
