@@ -164,10 +164,13 @@ func TestRedisOutage(t *testing.T) {
 			// then on every call needs Redis and must get a quick 503.
 			var status int
 			var body string
+			seen := map[string]int{}
 			waitUntil(t, cfg.OAuth.TokenCacheTTL+3*outageAnswerLimit, "tools/call answers 503 while Redis is down", func() bool {
 				status, body = timed(t, "tools/call", func() (int, string) { return callTool(t, mcpURL, direct, g.Access) })
+				seen[outcome(status, body)]++
 				return status != http.StatusOK
 			})
+			t.Logf("tools/call answers until the 503: %v", seen)
 			var e struct {
 				Error string `json:"error"`
 			}
@@ -240,6 +243,25 @@ func timed(t *testing.T, what string, do func() (int, string)) (int, string) {
 		t.Logf("%s answered %d in %v", what, status, d.Round(time.Millisecond))
 	}
 	return status, body
+}
+
+// outcome summarises a tools/call answer.
+func outcome(status int, body string) string {
+	switch {
+	case callOK(status, body):
+		return "ok"
+	case status == http.StatusOK:
+		var r struct {
+			Result struct {
+				Content []struct{ Text string } `json:"content"`
+			} `json:"result"`
+		}
+		if json.Unmarshal([]byte(body), &r) == nil && len(r.Result.Content) > 0 {
+			return "tool error: " + r.Result.Content[0].Text
+		}
+		return "tool error"
+	}
+	return strconv.Itoa(status)
 }
 
 func get(t *testing.T, u string) (int, string) {

@@ -20,7 +20,10 @@ import (
 // against the built-in demo API, over loopback HTTP) with the memory store
 // and with the Redis store (REDIS_URL, default redis://127.0.0.1:6379/0),
 // without and with the validated-token cache, and counts the Redis round
-// trips per call (target: at most one; zero with the cache).
+// trips per call (target: at most one; zero with the cache). The per-grant
+// tool-call limit (tool_calls_per_minute) is off except in the "limit"
+// variants, where it is too high to refuse anything but still counts every
+// call, as it does in Redis at its default of 600.
 //
 // Calls are raw 2026-07-28 POSTs (the headers and _meta a stateless MCP
 // client sends), from parallel goroutines on keep-alive connections, so the
@@ -32,10 +35,14 @@ func BenchmarkToolCall(b *testing.B) {
 		name  string
 		redis bool
 		cache time.Duration
+		limit bool
 	}{
-		{"memory", false, 5 * time.Second},
-		{"redis/no-cache", true, 0},
-		{"redis/cache-5s", true, 5 * time.Second},
+		{"memory", false, 5 * time.Second, false},
+		{"redis/no-cache", true, 0, false},
+		{"redis/cache-5s", true, 5 * time.Second, false},
+		{"memory/limit", false, 5 * time.Second, true},
+		{"redis/no-cache/limit", true, 0, true},
+		{"redis/cache-5s/limit", true, 5 * time.Second, true},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			cfg, err := config.Load(nil, func(string) string { return "" })
@@ -46,6 +53,10 @@ func BenchmarkToolCall(b *testing.B) {
 			cfg.OAuth.Secret = replicaSecret
 			cfg.UsersFile = writeUsersFile(b, "alice")
 			cfg.OAuth.TokenCacheTTL = tc.cache
+			cfg.ToolCallsPerMinute = 0
+			if tc.limit {
+				cfg.ToolCallsPerMinute = 1 << 30
+			}
 			if tc.redis {
 				_, prefix := redistest.Real(b)
 				cfg.Store, cfg.RedisPrefix = redistest.URL(), prefix
