@@ -19,6 +19,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/specgate/specgate/cmd/specgate/internal/config"
 )
 
 // Stamped with -ldflags "-X main.version=... -X main.commit=...".
@@ -30,6 +32,10 @@ var (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if err := config.CheckEnv(os.Environ()); err != nil {
+		fmt.Fprintf(os.Stderr, "specgate: %v\n", err)
+		os.Exit(2)
+	}
 	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
 }
 

@@ -6,12 +6,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/specgate/specgate/cmd/specgate/internal/app"
 	"github.com/specgate/specgate/cmd/specgate/internal/config"
@@ -62,6 +65,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err != nil {
 		return err
 	}
+	// go-redis logs connection trouble through its own process-wide logger;
+	// send it to ours so it is structured like everything else.
+	redis.SetLogger(redisLog{log})
 	app.Version = version
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
@@ -114,6 +120,13 @@ func printNextSteps(w io.Writer, cfg *config.Config, a *app.App) {
 	default:
 		fmt.Fprintf(w, "Your client will open a browser to log in with a user from %s.\n\n", cfg.UsersFile)
 	}
+}
+
+// redisLog adapts slog to go-redis's logger.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }
 
 func goVersion() string {

@@ -59,12 +59,15 @@ func NewRedis(rdb redis.UniversalClient, prefix string, limit int, window time.D
 
 // key keeps Redis keys short whatever the caller's key (user names can be
 // long): long keys are replaced by their SHA-256.
-func (r *Redis) key(k string) string {
+func (r *Redis) key(k string) string { return r.prefix + hashKey(k) }
+
+// hashKey replaces keys longer than 128 bytes by their SHA-256.
+func hashKey(k string) string {
 	if len(k) > 128 {
 		sum := sha256.Sum256([]byte(k))
 		k = "sha256:" + hex.EncodeToString(sum[:])
 	}
-	return r.prefix + k
+	return k
 }
 
 // Allow implements Limiter with one round trip.

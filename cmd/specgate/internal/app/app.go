@@ -37,6 +37,10 @@ type App struct {
 	mux        *http.ServeMux
 	oauth      *oauth.Server
 	httpClient *http.Client
+	// bg lives as long as the App: background work (counter flushes) stops
+	// with it.
+	bg       context.Context
+	bgCancel context.CancelFunc
 
 	readyChecks   []readyCheck
 	upstreamLogin *upstreamlogin.Authenticator
@@ -69,6 +73,7 @@ func WithGetenv(getenv func(string) string) Option { return func(a *App) { a.get
 // an error naming the source and the problem.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 	a := &App{cfg: cfg, log: log, mux: http.NewServeMux(), getenv: os.Getenv, httpClient: forward.NewHTTPClient()}
+	a.bg, a.bgCancel = context.WithCancel(context.Background())
 	for _, o := range opts {
 		o(a)
 	}

@@ -73,6 +73,7 @@ func (a *App) setupOAuth() error {
 		Logger:             a.log,
 		OnEvent:            a.oauthEvent,
 		StaticClients:      staticClients(a.cfg.OAuth.Clients),
+		ClientIP:           clientIP(a.cfg.TrustedProxies),
 	}
 	if a.upstreamLogin != nil {
 		keys, err := a.vaultKeys(secret)

@@ -31,7 +31,7 @@ func (c limitedCaller) Call(ctx context.Context, baseURL string, op *catalog.Ope
 	}
 	ok, retry, err := c.lim.Allow(ctx, key)
 	if err != nil {
-		return mcp.NewToolResultError("specgate could not check its rate limit (its shared store is unavailable); nothing was sent to the API. Try again shortly.")
+		return mcp.NewToolResultError("specgate could not check its rate limit; nothing was sent to the API. Try again shortly.")
 	}
 	if !ok {
 		if c.throttled != nil {
@@ -51,7 +51,10 @@ func (a *App) rateLimit(next mcpserver.Caller) mcpserver.Caller {
 	}
 	var lim throttle.Limiter = throttle.NewMemory(n, time.Minute)
 	if a.rdb != nil {
-		lim = throttle.NewRedis(a.rdb, a.cfg.RedisPrefix+"throttle:tools:", n, time.Minute)
+		// Decided locally and shared in the background: no Redis round
+		// trip on the call path.
+		lim = throttle.NewShared(a.bg, a.rdb, a.cfg.RedisPrefix+"throttle:tools:", n, time.Minute,
+			throttle.SharedOptions{Logger: a.log})
 	}
 	return limitedCaller{next: next, lim: lim, perMinute: n, throttled: func() {
 		if a.metrics != nil {

@@ -87,6 +87,9 @@ func short(d string) string {
 
 // closeStore releases the Redis connection pool, if any.
 func (a *App) closeStore() {
+	if a.bgCancel != nil {
+		a.bgCancel()
+	}
 	if a.rdb != nil {
 		_ = a.rdb.Close()
 	}

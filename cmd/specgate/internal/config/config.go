@@ -38,6 +38,7 @@ type Config struct {
 	UpstreamTimeout    time.Duration `key:"upstream_timeout" yaml:"upstream_timeout" default:"60s" help:"timeout for one upstream API call"`
 	MaxResponseBytes   int64         `key:"max_response_bytes" yaml:"max_response_bytes" default:"10485760" help:"largest upstream response read, in bytes"`
 	MaxRequestBytes    int64         `key:"max_request_bytes" yaml:"max_request_bytes" default:"4194304" help:"largest MCP request body accepted, in bytes"`
+	TrustedProxies     []string      `key:"trusted_proxies" yaml:"trusted_proxies" help:"CIDRs of load balancers whose X-Forwarded-For names the real client (login and registration throttles are per client IP), e.g. 10.0.0.0/8"`
 	ToolCallsPerMinute int           `key:"tool_calls_per_minute" yaml:"tool_calls_per_minute" default:"600" help:"most tool calls per minute per sign-in (per server with --auth none), shared by replicas with a Redis store; 0 disables"`
 	AllowedOrigins     []string      `key:"allowed_origins" yaml:"allowed_origins" help:"browser Origins allowed to call /mcp (comma-separated); requests from other Origins get 403"`
 

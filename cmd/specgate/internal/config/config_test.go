@@ -298,3 +298,16 @@ apis:
 		}
 	}
 }
+
+func TestCheckEnv(t *testing.T) {
+	if err := CheckEnv([]string{"PATH=/bin", "SPECGATE_LISTEN=127.0.0.1:1", "SPECGATE_OAUTH_SECRET=x"}); err != nil {
+		t.Fatalf("known variables: %v", err)
+	}
+	err := CheckEnv([]string{"SPECGATE_REDIS_URL=redis://x", "SPECGATE_LISTEN=x"})
+	if err == nil || !strings.Contains(err.Error(), "SPECGATE_REDIS_URL (did you mean SPECGATE_STORE?)") {
+		t.Fatalf("unknown variable: %v", err)
+	}
+	if err := CheckEnv([]string{"SPECGATE_OAUTH_ACESS_TOKEN_TTL=1h"}); err == nil || !strings.Contains(err.Error(), "did you mean SPECGATE_OAUTH_") {
+		t.Fatalf("misspelt nested variable: %v", err)
+	}
+}

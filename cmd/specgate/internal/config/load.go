@@ -374,3 +374,66 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// CheckEnv returns an error naming every SPECGATE_* variable in environ
+// ("KEY=value" entries) that is not a setting, with the closest setting's
+// name: a misspelt variable would otherwise be ignored without a word.
+func CheckEnv(environ []string) error {
+	known := map[string]bool{}
+	for _, s := range Settings() {
+		known[s.Env] = true
+	}
+	var bad []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "SPECGATE_") || known[name] {
+			continue
+		}
+		msg := name
+		if near := closestEnv(name); near != "" {
+			msg += " (did you mean " + near + "?)"
+		}
+		bad = append(bad, msg)
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return fmt.Errorf("config: unknown environment variable %s; 'specgate serve --help' lists the settings", strings.Join(bad, ", "))
+}
+
+// envAliases are names people reach for that mean another setting.
+var envAliases = map[string]string{
+	"SPECGATE_REDIS_URL": "SPECGATE_STORE",
+	"SPECGATE_REDIS":     "SPECGATE_STORE",
+	"SPECGATE_PORT":      "SPECGATE_LISTEN",
+	"SPECGATE_ADDR":      "SPECGATE_LISTEN",
+	"SPECGATE_SECRET":    "SPECGATE_OAUTH_SECRET",
+}
+
+// closestEnv suggests the known variable sharing the longest prefix or
+// suffix of words with name.
+func closestEnv(name string) string {
+	if alias, ok := envAliases[name]; ok {
+		return alias
+	}
+	words := strings.Split(strings.TrimPrefix(name, "SPECGATE_"), "_")
+	best, bestScore := "", 0
+	for _, s := range Settings() {
+		score := 0
+		sw := strings.Split(strings.TrimPrefix(s.Env, "SPECGATE_"), "_")
+		if sw[0] == words[0] {
+			score++ // the first word names the area (oauth, login, upstream…)
+		}
+		for _, w := range sw {
+			for _, x := range words {
+				if w == x {
+					score++
+				}
+			}
+		}
+		if score > bestScore {
+			best, bestScore = s.Env, score
+		}
+	}
+	return best
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -89,6 +90,13 @@ func (c *Config) Validate() error {
 	}
 	if c.OAuth.TokenCacheTTL > time.Minute {
 		return c.errorf("oauth.token_cache_ttl", "at most 1m, got %v", c.OAuth.TokenCacheTTL)
+	}
+	for _, cidr := range c.TrustedProxies {
+		if _, err := netip.ParsePrefix(cidr); err != nil {
+			if _, err2 := netip.ParseAddr(cidr); err2 != nil {
+				return c.errorf("trusted_proxies", "%q is not a CIDR or IP address", cidr)
+			}
+		}
 	}
 	if c.Responses.MaxArrayItems < 0 {
 		return c.errorf("responses.max_array_items", "must not be negative (0 keeps all)")
