@@ -55,7 +55,11 @@ func TestRealClients(t *testing.T) {
 	// claude.ai that cannot be fetched offline, so its full flow runs against a
 	// server without CIMD and falls back to DCR.
 	noCIMD := startSpecgate(t, bin, []string{"SPECGATE_OAUTH_CIMD=false"})
-	t.Logf("built and started two specgate servers in %s", time.Since(start).Round(time.Millisecond))
+	// The demo switched to its own accounts (login.source upstream): the
+	// login page checks the password at the demo API's /auth/login and tool
+	// calls carry that user's API token ("demo" is an admin there).
+	upstream := startSpecgate(t, bin, []string{"SPECGATE_LOGIN_SOURCE=upstream"})
+	t.Logf("built and started three specgate servers in %s", time.Since(start).Round(time.Millisecond))
 
 	tests := []struct {
 		name    string
@@ -65,6 +69,8 @@ func TestRealClients(t *testing.T) {
 		env     []string
 	}{
 		{"ts-sdk", defaults, 180 * time.Second, []string{"node", "sdk-flow.mjs"}, nil},
+		{"ts-sdk-upstream-login", upstream, 180 * time.Second, []string{"node", "sdk-flow.mjs"},
+			[]string{"E2E_ARTIFACTS=" + filepath.Join(artifacts, "upstream-login")}},
 		{"claude-code", noCIMD, 240 * time.Second, []string{"bash", "claude-code.sh"}, nil},
 		{"claude-code-no-browser", noCIMD, 240 * time.Second, []string{"bash", "claude-code.sh"},
 			[]string{"E2E_CLAUDE_LOGIN=no-browser"}},
