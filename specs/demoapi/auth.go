@@ -298,3 +298,16 @@ func (a *API) RevokeTokens(user string) {
 		}
 	}
 }
+
+// RevokeAccessTokens ends user's access tokens but keeps the refresh tokens
+// (an API that expires tokens before their stated lifetime), so tests can
+// see a rejected token renewed.
+func (a *API) RevokeAccessTokens(user string) {
+	a.sessions.mu.Lock()
+	defer a.sessions.mu.Unlock()
+	for k, v := range a.sessions.tokens {
+		if v.user == user && v.kind != refreshToken {
+			delete(a.sessions.tokens, k)
+		}
+	}
+}

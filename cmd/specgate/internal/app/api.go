@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/specgate/specgate/cmd/specgate/internal/config"
 	"github.com/specgate/specgate/oauth/scopes"
@@ -91,14 +92,14 @@ func (s *apiServer) serve() error {
 		MaxResponseBytes: s.cfg.MaxResponseBytes,
 		UserAgent:        "specgate/" + Version,
 		Decorate:         decorate(telemetry.PropagateRequestID, inj.Decorate),
-		OnUpstream:       s.hooks.Upstream,
+		OnUpstream:       s.onUpstream(),
 		Logger:           a.log.With("api", s.name),
 	})
 	opts := mcpserver.Options{
 		Name:            "specgate",
 		Version:         Version,
 		Holder:          s.holder,
-		Caller:          a.rateLimit(fwd),
+		Caller:          a.rateLimit(s.caller(fwd)),
 		PublicURL:       a.cfg.PublicURL,
 		AllowedOrigins:  a.cfg.AllowedOrigins,
 		OnToolCall:      s.hooks.ToolCall,
@@ -130,4 +131,24 @@ func (s *apiServer) supportedScopes() []string {
 		}
 	}
 	return filtered
+}
+
+// caller retries calls whose user token the API rejected (user mode).
+func (s *apiServer) caller(fwd mcpserver.Caller) mcpserver.Caller {
+	if s.cfg.Upstream.Auth == "user" && s.app.oauth != nil {
+		return retryRejected{next: fwd}
+	}
+	return fwd
+}
+
+// onUpstream reports upstream answers to telemetry and, in user mode,
+// rejected user tokens to the authorization server.
+func (s *apiServer) onUpstream() func(ctx context.Context, status int, d time.Duration) {
+	if s.cfg.Upstream.Auth != "user" || s.app.oauth == nil {
+		return s.hooks.Upstream
+	}
+	return func(ctx context.Context, status int, d time.Duration) {
+		s.hooks.Upstream(ctx, status, d)
+		s.app.noteRejection(ctx, status)
+	}
 }

@@ -7,9 +7,13 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mark3labs/mcp-go/mcp"
+
 	"github.com/specgate/specgate/oauth"
 	"github.com/specgate/specgate/oauth/upstreamlogin"
 	"github.com/specgate/specgate/oauth/vault"
+	"github.com/specgate/specgate/proxy/catalog"
+	"github.com/specgate/specgate/proxy/mcpserver"
 	"github.com/specgate/specgate/proxy/upstreamauth"
 )
 
@@ -98,7 +102,13 @@ func (a *App) upstreamInjector(api *apiServer) (*upstreamauth.Injector, error) {
 	var src upstreamauth.CredentialSource
 	switch {
 	case mode == upstreamauth.ModeUser:
-		src = a.oauth.UpstreamAccessToken
+		src = func(ctx context.Context) (string, string, error) {
+			token, subject, err := a.oauth.UpstreamAccessToken(ctx)
+			if u, ok := ctx.Value(usedCredentialKey{}).(*usedCredential); ok {
+				u.token = token
+			}
+			return token, subject, err
+		}
 	case u.ForwardUserHeader != "":
 		src = func(ctx context.Context) (string, string, error) {
 			if p, ok := oauth.PrincipalFromContext(ctx); ok {
@@ -133,4 +143,46 @@ func decorate(fns ...func(context.Context, *http.Request) error) func(context.Co
 		}
 		return nil
 	}
+}
+
+// usedCredential records which user token a call sent, so a 401 from the
+// API can be tied to it.
+type usedCredential struct {
+	token    string
+	rejected bool
+}
+
+type usedCredentialKey struct{}
+
+// noteRejection is the forwarder's OnUpstream hook in user mode: a 401 means
+// the API no longer accepts the user's token before its stated expiry, so
+// the server is told to renew it and the call is retried once.
+func (a *App) noteRejection(ctx context.Context, status int) {
+	if status != http.StatusUnauthorized {
+		return
+	}
+	u, ok := ctx.Value(usedCredentialKey{}).(*usedCredential)
+	p, signed := oauth.PrincipalFromContext(ctx)
+	if !ok || !signed || u.token == "" {
+		return
+	}
+	if err := a.oauth.UpstreamCredentialRejected(ctx, p, u.token); err != nil {
+		a.log.WarnContext(ctx, "could not mark the rejected upstream credential for renewal", "err", err)
+		return
+	}
+	u.rejected = true
+}
+
+// retryRejected runs a call again, once, when the API rejected the user's
+// token: a 401 means the request was not carried out, so repeating it is
+// safe, and the second attempt uses the renewed token.
+type retryRejected struct{ next mcpserver.Caller }
+
+func (c retryRejected) Call(ctx context.Context, baseURL string, op *catalog.Operation, args map[string]any) *mcp.CallToolResult {
+	u := &usedCredential{}
+	res := c.next.Call(context.WithValue(ctx, usedCredentialKey{}, u), baseURL, op, args)
+	if !u.rejected {
+		return res
+	}
+	return c.next.Call(context.WithValue(ctx, usedCredentialKey{}, &usedCredential{}), baseURL, op, args)
 }

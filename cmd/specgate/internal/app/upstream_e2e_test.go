@@ -52,4 +52,22 @@ func TestUpstreamLoginCallsAsTheUser(t *testing.T) {
 	if res.IsError || !strings.Contains(text(res), "secret plan") {
 		t.Fatalf("alice should see her task: %s", text(res))
 	}
+
+	// The API drops alice's access token before its stated expiry: the call
+	// gets a 401, specgate renews the token with the refresh token and
+	// repeats the call once, and the agent sees a normal result.
+	demo.RevokeAccessTokens("alice")
+	before := len(demo.Requests())
+	res = call(t, alice, "getTask", map[string]any{"taskId": "t1"})
+	if res.IsError {
+		t.Fatalf("alice after her API token was revoked: %s", text(res))
+	}
+	reqs := demo.Requests()[before:]
+	var statuses []string
+	for _, r := range reqs {
+		statuses = append(statuses, r.Method+" "+r.Path+" "+r.Header.Get("Authorization")[:14])
+	}
+	if len(reqs) != 2 || reqs[0].Header.Get("Authorization") == reqs[1].Header.Get("Authorization") {
+		t.Fatalf("want the rejected call and its retry with a renewed token, got %v", statuses)
+	}
 }
