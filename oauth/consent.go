@@ -70,9 +70,10 @@ func (s *Server) showConsent(w http.ResponseWriter, r *http.Request) {
 		Action: "/consent", CSRFToken: token, RequestID: p.ID,
 		ClientName: p.Client.Name, ClientURI: p.Client.ClientURI,
 		RedirectHost: host, LoopbackRedirect: loopback,
-		// The page names the API being authorized (web.ConsentPage has no
-		// field of its own for it): "… wants to access your <API name> account".
-		User: u.Name, ProductName: target.name,
+		User: u.Name, ProductName: s.cfg.ProductName,
+	}
+	if target.name != "" && target.name != s.cfg.ProductName {
+		page.ResourceName = target.name // which API (the spec's title)
 	}
 	if page.User == "" {
 		page.User = u.Subject

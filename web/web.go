@@ -89,6 +89,9 @@ type ConsentPage struct {
 	LoopbackRedirect bool
 	// Scopes are the requested scopes, posted back as FieldScope values.
 	Scopes []ScopeChoice
+	// ResourceName names the API being authorized when the server hosts
+	// several (e.g. "Team Tasks (tasks)"); empty means the whole product.
+	ResourceName string
 	// ProductName defaults to DefaultProductName.
 	ProductName string
 }
