@@ -88,19 +88,7 @@ func (s *Server) showConsent(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) postConsent(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		s.errorPage(w, http.StatusBadRequest, "Invalid form", "The consent form could not be read.")
-		return
-	}
-	sess := s.session(r)
-	if !csrfValid(sess, r.PostForm.Get(web.FieldCSRF)) {
-		s.log.Warn("consent refused: CSRF token mismatch", "ip", s.cfg.ClientIP(r))
-		s.errorPage(w, http.StatusForbidden, "Session expired",
-			"This form has expired or did not come from this site. Go back to the application and start again.")
-		return
-	}
-	p := s.pendingFor(w, r, r.PostForm.Get(web.FieldRequest))
+	sess, p := s.acceptForm(w, r, "consent")
 	if p == nil {
 		return
 	}

@@ -201,19 +201,7 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, sess *sessi
 
 func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		s.errorPage(w, http.StatusBadRequest, "Invalid form", "The sign-in form could not be read.")
-		return
-	}
-	sess := s.session(r)
-	if !csrfValid(sess, r.PostForm.Get(web.FieldCSRF)) {
-		s.log.Warn("login refused: CSRF token mismatch", "ip", s.cfg.ClientIP(r))
-		s.errorPage(w, http.StatusForbidden, "Session expired",
-			"This form has expired or did not come from this site. Go back to the application and start again.")
-		return
-	}
-	p := s.pendingFor(w, r, r.PostForm.Get(web.FieldRequest))
+	sess, p := s.acceptForm(w, r, "sign-in")
 	if p == nil {
 		return
 	}
@@ -313,4 +301,23 @@ func firstValue(form map[string][]string, key string, fallback []string) string 
 		return fallback[0]
 	}
 	return ""
+}
+
+// acceptForm reads a posted login or consent form (bounded), checks its CSRF
+// token against the session and loads its pending authorization. On any
+// failure it has answered the request and returns a nil authorization.
+func (s *Server) acceptForm(w http.ResponseWriter, r *http.Request, what string) (*sessions.Session, *store.PendingAuthorization) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		s.errorPage(w, http.StatusBadRequest, "Invalid form", "The "+what+" form could not be read.")
+		return nil, nil
+	}
+	sess := s.session(r)
+	if !csrfValid(sess, r.PostForm.Get(web.FieldCSRF)) {
+		s.log.Warn(what+" refused: CSRF token mismatch", "ip", s.cfg.ClientIP(r))
+		s.errorPage(w, http.StatusForbidden, "Session expired",
+			"This form has expired or did not come from this site. Go back to the application and start again.")
+		return nil, nil
+	}
+	return sess, s.pendingFor(w, r, r.PostForm.Get(web.FieldRequest))
 }
