@@ -11,9 +11,11 @@ import (
 	"text/tabwriter"
 
 	"github.com/specgate/specgate/cmd/specgate/internal/app"
+	"github.com/specgate/specgate/oauth/scopes"
 	"github.com/specgate/specgate/proxy/catalog"
 	"github.com/specgate/specgate/proxy/mcpserver"
 	"github.com/specgate/specgate/proxy/specload"
+	"github.com/specgate/specgate/proxy/upstreamauth"
 	"github.com/specgate/specgate/specs/demoapi"
 )
 
@@ -32,6 +34,7 @@ type toolJSON struct {
 	Annotations  catalog.Annotations           `json:"annotations"`
 	Scopes       []string                      `json:"scopes,omitempty"`
 	Security     []catalog.SecurityRequirement `json:"security,omitempty"`
+	Auth         string                        `json:"auth,omitempty"`
 }
 
 func cmdTools(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -71,6 +74,10 @@ func cmdTools(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	for _, w := range cat.Warnings {
 		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}
+	// The scopes shown are those the server enforces: the spec's, else the
+	// default by method, with the configured overrides.
+	policy := scopes.Policy{Read: cfg.Scopes.Read, Write: cfg.Scopes.Write, Admin: cfg.Scopes.Admin,
+		OperationOverrides: cfg.Scopes.Operations, TagOverrides: cfg.Scopes.Tags}
 	if *format == "json" {
 		out := make([]toolJSON, 0, cat.Len())
 		for _, op := range cat.Operations() {
@@ -78,7 +85,7 @@ func cmdTools(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 				Name: op.Name, Title: op.Title, Description: op.Description, Method: op.Method, Path: op.Path,
 				OperationID: op.OperationID, Tags: op.Tags, Deprecated: op.Deprecated,
 				InputSchema: op.InputSchema, OutputSchema: op.OutputSchema, Annotations: op.Annotations,
-				Scopes: op.Scopes, Security: op.Security,
+				Scopes: policy.Required(op), Security: op.Security, Auth: upstreamauth.DescribeSecurity(cat, op),
 			})
 		}
 		enc := json.NewEncoder(stdout)
@@ -86,9 +93,10 @@ func cmdTools(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return enc.Encode(out)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tMETHOD\tPATH\tSCOPES\tHINTS")
+	fmt.Fprintln(tw, "NAME\tMETHOD\tPATH\tSCOPES\tHINTS\tUPSTREAM AUTH (spec)")
 	for _, op := range cat.Operations() {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", op.Name, op.Method, op.Path, strings.Join(op.Scopes, " "), hints(op.Annotations))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", op.Name, op.Method, op.Path, strings.Join(policy.Required(op), " "), hints(op.Annotations),
+			upstreamauth.DescribeSecurity(cat, op))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -100,11 +108,32 @@ func cmdTools(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if len(excluded) > 0 {
 		fmt.Fprintf(stdout, "%d operations excluded by the filter: %s\n", len(excluded), firstN(excluded, 20))
 	}
+	if p, scheme, ok := upstreamauth.Suggest(cat); ok {
+		fmt.Fprintf(stdout, "upstream credential per the spec: %s (%s) -> %s\n", scheme, cat.SecuritySchemes[scheme], placementFlags(p))
+	}
 	all, srch := mcpserver.ListSizes(cat)
 	mode, why := mcpserver.ChooseMode(cfg.Tools, cfg.ToolsTokenBudget, cat)
 	fmt.Fprintf(stdout, "tools/list: %d bytes (~%d tokens) with every tool, %d bytes (~%d tokens) in search mode; --tools %s serves %s (%s)\n",
 		all, all/4, srch, srch/4, cfg.Tools, mode, why)
 	return nil
+}
+
+// placementFlags spells a credential placement as the serve flags that set it.
+func placementFlags(p upstreamauth.Placement) string {
+	switch p.In {
+	case upstreamauth.InQuery:
+		return "--upstream-query " + p.Name
+	case upstreamauth.InCookie:
+		return "--upstream-cookie " + p.Name
+	case upstreamauth.InBasic:
+		return "--upstream-basic"
+	default:
+		out := "--upstream-header " + p.Name
+		if p.Template != "" {
+			out += " --upstream-template '" + p.Template + "'"
+		}
+		return out
+	}
 }
 
 // firstN joins up to n names and says how many more there are.
