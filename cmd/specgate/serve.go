@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/redis/go-redis/v9"
@@ -87,21 +88,36 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		}
 	}()
 	cat := a.Catalog()
-	log.Info("specgate ready", "listen", ln.Addr().String(), "mcp", cfg.PublicURL+"/mcp",
+	var endpoints []string
+	for _, api := range a.APIs() {
+		endpoints = append(endpoints, cfg.PublicURL+api[1])
+	}
+	log.Info("specgate ready", "listen", ln.Addr().String(), "mcp", strings.Join(endpoints, " "),
 		"spec", a.SpecSource, "tools", cat.Len(), "upstream", cat.BaseURL, "auth", cfg.Auth)
 	printNextSteps(stdout, cfg, a)
 	return a.Serve(ctx, ln)
 }
 
 func printNextSteps(w io.Writer, cfg *config.Config, a *app.App) {
-	cat := a.Catalog()
-	what := "the API at " + a.SpecSource
-	if a.Demo() != nil {
-		what = "the built-in demo API (" + a.SpecSource + ")"
+	if apis := a.APIs(); len(apis) > 1 {
+		fmt.Fprintf(w, "\nspecgate is serving %d APIs:\n", len(apis))
+		for _, api := range apis {
+			fmt.Fprintf(w, "  %-12s %d tools at %s%s\n", api[0], a.CatalogOf(api[0]).Len(), cfg.PublicURL, api[1])
+		}
+		fmt.Fprintf(w, "\nConnect Claude Code, one server per API:\n")
+		for _, api := range apis {
+			fmt.Fprintf(w, "  claude mcp add --transport http %s %s%s\n", api[0], cfg.PublicURL, api[1])
+		}
+		fmt.Fprintln(w)
+	} else {
+		what := "the API at " + a.SpecSource
+		if a.Demo() != nil {
+			what = "the built-in demo API (" + a.SpecSource + ")"
+		}
+		fmt.Fprintf(w, "\nspecgate is serving %d tools for %s\n", a.Catalog().Len(), what)
+		fmt.Fprintf(w, "MCP endpoint: %s/mcp\n\n", cfg.PublicURL)
+		fmt.Fprintf(w, "Connect Claude Code:\n  claude mcp add --transport http specgate %s/mcp\n\n", cfg.PublicURL)
 	}
-	fmt.Fprintf(w, "\nspecgate is serving %d tools for %s\n", cat.Len(), what)
-	fmt.Fprintf(w, "MCP endpoint: %s/mcp\n\n", cfg.PublicURL)
-	fmt.Fprintf(w, "Connect Claude Code:\n  claude mcp add --transport http specgate %s/mcp\n\n", cfg.PublicURL)
 	switch {
 	case cfg.Auth == "none":
 		fmt.Fprintf(w, "Authentication is OFF (--auth none): anyone who can reach %s can call the API.\n\n", cfg.Listen)
