@@ -22,6 +22,13 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusMethodNotAllowed, "Method not allowed", "The authorization endpoint accepts GET and POST.")
 		return
 	}
+	// Every parameter is kept with the pending authorization, which anyone
+	// can create: without this cap one request could park the server's
+	// whole header limit (1 MB) in the store. Real requests are ~1-3 KB.
+	if len(r.URL.RawQuery) > maxFormBytes {
+		s.errorPage(w, http.StatusRequestURITooLong, "Invalid authorization request", "The authorization request is too long.")
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		s.errorPage(w, http.StatusBadRequest, "Invalid authorization request", "The request parameters could not be read.")
@@ -67,15 +74,15 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	normalizeScopes(form, offered)
 	ar, err := s.newAuthorizeRequest(ctx, client, form)
 	if err != nil {
-		s.authorizeError(w, r, ar, err)
+		s.refuseAuthorize(w, r, client, ar, err)
 		return
 	}
 	if err := checkPKCE(form); err != nil {
-		s.authorizeError(w, r, ar, err)
+		s.refuseAuthorize(w, r, client, ar, err)
 		return
 	}
 	if targetErr != nil {
-		s.authorizeError(w, r, ar, targetErr)
+		s.refuseAuthorize(w, r, client, ar, targetErr)
 		return
 	}
 	now := s.now()
@@ -163,6 +170,29 @@ func checkPKCE(form url.Values) error {
 	}
 	return nil
 }
+
+// refuseAuthorize reports an error found at /authorize, before the user saw
+// any page. Anyone can register a client with any https redirect URI, so
+// redirecting such errors at once would make /authorize an open redirector
+// (RFC 9700 §4.11.2: a link to this trusted origin that lands on
+// https://evil.example). The error is redirected only to URIs the operator
+// configured (static clients) or that stay on the user's own computer
+// (loopback, where native clients wait for it); other clients' users see
+// the error page. Errors after login and consent still go back to every
+// client: the user has seen who it is by then.
+func (s *Server) refuseAuthorize(w http.ResponseWriter, r *http.Request, client *store.Client, ar fosite.AuthorizeRequester, err error) {
+	if ar != nil && ar.GetRedirectURI() != nil && client.Kind != store.KindStatic && !loopbackURI(ar.GetRedirectURI()) {
+		rfc := fosite.ErrorToRFC6749Error(err)
+		s.log.Info("authorization request refused (error page, not redirected to an unvetted redirect URI)",
+			"client_id", client.ID, "error", rfc.ErrorField, "hint", rfc.HintField)
+		s.errorPage(w, http.StatusBadRequest, "Invalid authorization request", rfc.GetDescription())
+		return
+	}
+	s.authorizeError(w, r, ar, err)
+}
+
+// loopbackURI reports whether u is an http URI on a loopback host.
+func loopbackURI(u *url.URL) bool { return u.Scheme == "http" && isLoopbackHost(u.Hostname()) }
 
 // authorizeError reports an authorization error: by redirect (with state and
 // iss) when the redirect URI is trustworthy, else on an error page.

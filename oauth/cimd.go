@@ -244,6 +244,12 @@ var blockedPrefixes = []netip.Prefix{
 	netip.MustParsePrefix("198.51.100.0/24"),
 	netip.MustParsePrefix("203.0.113.0/24"),
 	netip.MustParsePrefix("240.0.0.0/4"),
+	// IPv4-compatible IPv6 (::a.b.c.d, deprecated; netip calls it global
+	// unicast and Unmap leaves it alone, yet a host with an automatic tunnel
+	// reaches the embedded IPv4 address) and deprecated site-local
+	// addresses (still routed internally on some networks).
+	netip.MustParsePrefix("::/96"),
+	netip.MustParsePrefix("fec0::/10"),
 	netip.MustParsePrefix("64:ff9b::/96"),
 	netip.MustParsePrefix("64:ff9b:1::/48"),
 	netip.MustParsePrefix("100::/64"),

@@ -252,6 +252,7 @@ func TestPublicAddress(t *testing.T) {
 		"127.0.0.1": false, "10.1.2.3": false, "172.16.0.1": false, "192.168.1.1": false, "169.254.169.254": false,
 		"100.64.0.1": false, "0.0.0.0": false, "::1": false, "fe80::1": false, "fc00::1": false, "::ffff:127.0.0.1": false,
 		"::ffff:10.0.0.1": false, "64:ff9b::a00:1": false, "224.0.0.1": false, "255.255.255.255": false, "198.18.0.1": false,
+		"::a9fe:a9fe": false, "::10.0.0.1": false, "fec0::1": false, "0.1.2.3": false,
 	} {
 		if got := publicAddress(netip.MustParseAddr(a)); got != want {
 			t.Errorf("publicAddress(%s) = %v, want %v", a, got, want)

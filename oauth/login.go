@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -262,6 +263,23 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 
 func userKey(username string) string { return "login-user:" + strings.ToLower(username) }
 
+// ipKey is the throttle key of a client address. An IPv6 client is counted
+// by its /64 — one subscriber usually holds a whole /64, so counting single
+// addresses would give it 2^64 allowances — and an IPv4-mapped address
+// counts as the IPv4 address it stands for. Anything unparsable is used as
+// given.
+func ipKey(kind, ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return kind + ip
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is6() {
+		return kind + netip.PrefixFrom(a, 64).Masked().String()
+	}
+	return kind + a.String()
+}
+
 // throttleLogin counts the attempt per IP and per user name; it returns a
 // status and message when the attempt must be refused.
 func (s *Server) throttleLogin(r *http.Request, ip, username string) (int, string) {
@@ -270,7 +288,9 @@ func (s *Server) throttleLogin(r *http.Request, ip, username string) (int, strin
 		key   string
 		allow func() (bool, time.Duration, error)
 	}{
-		{"ip", func() (bool, time.Duration, error) { return s.cfg.Throttles.LoginPerIP.Allow(ctx, "login-ip:"+ip) }},
+		{"ip", func() (bool, time.Duration, error) {
+			return s.cfg.Throttles.LoginPerIP.Allow(ctx, ipKey("login-ip:", ip))
+		}},
 		{"user", func() (bool, time.Duration, error) { return s.cfg.Throttles.LoginPerUser.Allow(ctx, userKey(username)) }},
 	}
 	for _, c := range checks {

@@ -70,7 +70,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	ip := s.cfg.ClientIP(r)
-	ok, retry, err := s.cfg.Throttles.RegisterPerIP.Allow(ctx, "register-ip:"+ip)
+	ok, retry, err := s.cfg.Throttles.RegisterPerIP.Allow(ctx, ipKey("register-ip:", ip))
 	if err != nil {
 		s.log.Error("registration throttle failed", "ip", ip, "err", err)
 		writeJSONError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "Registration is unavailable right now.")
@@ -216,10 +216,13 @@ func randomToken(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// cleanText trims, drops control characters and caps the length in runes.
+// cleanText trims, drops control and format characters and caps the length
+// in runes. Format characters (Cf: bidi overrides and isolates, zero-width
+// characters) are invisible but would reorder or hide the text of the
+// consent page around a self-declared client name.
 func cleanText(s string, max int) string {
 	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
 			return -1
 		}
 		return r

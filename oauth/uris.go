@@ -24,6 +24,11 @@ func validRedirectURI(raw string) error {
 		return fmt.Errorf("redirect URI %q must not contain a fragment", raw)
 	case u.User != nil:
 		return fmt.Errorf("redirect URI %q must not contain user info", raw)
+	case strings.ContainsFunc(u.Host, func(r rune) bool { return r < 0x21 || r > 0x7e }):
+		// The consent page names this host as where the user is sent; a
+		// look-alike (Cyrillic "а") or bidi-reordered Unicode host would
+		// pass for another site there. Punycode (xn--) shows what it is.
+		return fmt.Errorf("redirect URI %q: write the host name in ASCII (punycode xn--... for international names)", raw)
 	case u.Scheme == "https" && u.Host != "":
 		return nil
 	case u.Scheme == "http" && u.Host != "" && isLoopbackHost(u.Hostname()):

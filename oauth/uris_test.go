@@ -22,6 +22,13 @@ func TestValidRedirectURI(t *testing.T) {
 		"/relative":                            false,
 		"":                                     false,
 		"https://" + strings.Repeat("a", 2001): false,
+		// The consent page shows the host as the place the user is sent to:
+		// a look-alike (Cyrillic а) or bidi-reordered host would pass for
+		// another site there. Punycode shows what it is.
+		"https://\u0430pple.com/cb":   false,
+		"https://xn--pple-43d.com/cb": true,
+		"https://a.com\u202e/cb":      false,
+		"https://app.example\u200b/":  false,
 	} {
 		if err := validRedirectURI(uri); (err == nil) != ok {
 			t.Errorf("validRedirectURI(%q) = %v, want ok=%v", uri, err, ok)
@@ -45,6 +52,12 @@ func TestMatchRedirectURI(t *testing.T) {
 		"https://app.example/cb":          true,
 		"https://app.example:444/cb":      false,
 		"https://app.example/cb/":         false,
+		// Encoding, user info and zone tricks around the loopback rule.
+		"http://localhost:1/c%61llback":            false,
+		"http://localhost:1%2Fcallback":            false,
+		"http://localhost:1@evil.example/callback": false,
+		"http://[::1%25lo]:1/callback":             false,
+		"http://localhost.:1/callback":             false,
 	} {
 		if got := matchRedirectURI(uri, registered); got != ok {
 			t.Errorf("matchRedirectURI(%q) = %v, want %v", uri, got, ok)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -222,12 +223,19 @@ func (m *Memory) GetAuthorizeCodeSession(_ context.Context, sig string, _ fosite
 }
 
 // InvalidateAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage.
+// Of concurrent redemptions of a code exactly one succeeds: fosite reads
+// the code (and its PKCE record) before it invalidates it, so two requests
+// racing with the same code and verifier both get here, and letting the
+// second pass too would issue two token pairs for one code.
 func (m *Memory) InvalidateAuthorizeCodeSession(_ context.Context, sig string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	rec, ok := m.codes[sig]
 	if !ok || !live(rec.exp, m.now()) {
 		return fosite.ErrNotFound
+	}
+	if rec.invalidated {
+		return fmt.Errorf("authorization code was already redeemed: %w", fosite.ErrInvalidatedAuthorizeCode)
 	}
 	rec.invalidated = true
 	return nil

@@ -28,8 +28,8 @@ const DefaultCapacity = 100_000
 // window that starts at the key's first attempt. Refused attempts are not
 // counted, so they do not extend the wait.
 //
-// Memory tracks at most a fixed number of keys and forgets the least recently
-// used one when full, so a flood of distinct keys cannot grow memory without
+// Memory tracks at most a fixed number of keys (long keys are kept as their
+// SHA-256) and forgets the least recently used one when full, so a flood of distinct keys cannot grow memory without
 // bound. The price is that such a flood can evict (and so reset) a busy key;
 // throttle by more than one key (IP and user name) to keep that useful.
 // Each replica has its own counts; a shared store is needed across replicas.
@@ -80,6 +80,10 @@ func NewMemory(limit int, window time.Duration, opts ...Option) *Memory {
 
 // Allow implements Limiter. It never fails; err is always nil.
 func (m *Memory) Allow(_ context.Context, key string) (bool, time.Duration, error) {
+	// The capacity bounds the number of keys; hashing long ones bounds their
+	// size (a login form's user name alone can be 16 KiB), so a flood of
+	// long keys cannot exhaust memory either.
+	key = hashKey(key)
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -97,6 +101,7 @@ func (m *Memory) Allow(_ context.Context, key string) (bool, time.Duration, erro
 
 // Reset implements Limiter. It never fails; the result is always nil.
 func (m *Memory) Reset(_ context.Context, key string) error {
+	key = hashKey(key)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.entries.Remove(key)

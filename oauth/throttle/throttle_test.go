@@ -181,3 +181,40 @@ func BenchmarkMemoryAllow(b *testing.B) {
 		}
 	})
 }
+
+// TestMemoryKeySizeBounded: the capacity bounds the number of keys, so the
+// size of each key must be bounded too, or a flood of long user names (a
+// login form carries up to 16 KiB) would still exhaust memory.
+func TestMemoryKeySizeBounded(t *testing.T) {
+	m := NewMemory(1, time.Hour, WithCapacity(10))
+	ctx := context.Background()
+	long := func(c byte) string { return "login-user:" + string(make([]byte, 16<<10)) + string(c) }
+	tests := []struct {
+		key    string
+		wantOK bool
+	}{
+		{long('a'), true},
+		{long('a'), false}, // the same long key is still throttled
+		{long('b'), true},  // a different long key is a different key
+		{"short", true},
+	}
+	for i, tc := range tests {
+		if ok, _, _ := m.Allow(ctx, tc.key); ok != tc.wantOK {
+			t.Fatalf("step %d: Allow = %v, want %v", i, ok, tc.wantOK)
+		}
+	}
+	m.mu.Lock()
+	keys := m.entries.Keys()
+	m.mu.Unlock()
+	for _, k := range keys {
+		if len(k) > 200 {
+			t.Fatalf("a %d-byte key is kept as is; long keys must be stored hashed", len(k))
+		}
+	}
+	if err := m.Reset(ctx, long('a')); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, _ := m.Allow(ctx, long('a')); !ok {
+		t.Fatal("Reset of a long key did not forget it")
+	}
+}

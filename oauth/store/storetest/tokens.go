@@ -27,6 +27,11 @@ func testAuthorizeCodes(t *testing.T, h Harness) {
 	if got == nil || got.GetID() != "grant-code" {
 		t.Fatal("an invalidated code must still return its requester (fosite revokes its tokens with it)")
 	}
+	// Of two redemptions that both read the code before either invalidated
+	// it, only the first may win: the second invalidation must fail.
+	if err := st.InvalidateAuthorizeCodeSession(ctx, "code-sig"); !errors.Is(err, fosite.ErrInvalidatedAuthorizeCode) {
+		t.Fatalf("second invalidation: err = %v, want ErrInvalidatedAuthorizeCode (a code must be redeemable once)", err)
+	}
 	_, err = st.GetAuthorizeCodeSession(ctx, "other", &store.Session{})
 	mustNotFound(t, err, "get unknown code")
 	mustNotFound(t, st.InvalidateAuthorizeCodeSession(ctx, "other"), "invalidate unknown code")
