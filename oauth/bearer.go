@@ -64,6 +64,9 @@ func (s *Server) requireBearer(res *protectedResource, next http.Handler) http.H
 			return
 		}
 		p, terr := s.verifyAccessTokenFor(r.Context(), token, res)
+		if terr == nil {
+			p, terr = s.applyUserState(r.Context(), p)
+		}
 		if terr != nil {
 			if terr.unavailable {
 				writeJSONError(w, http.StatusServiceUnavailable, "temporarily_unavailable", terr.description)

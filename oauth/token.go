@@ -38,6 +38,11 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.writeAccessError(ctx, w, ar, err)
 		return
 	}
+	if ar.GetGrantTypes().ExactOne("refresh_token") && s.userGone(ctx, ar.GetSession().GetSubject()) {
+		s.revokeGrant(ctx, ar.GetID(), ar.GetSession().GetSubject(), "the account no longer exists")
+		s.provider.WriteAccessError(ctx, w, ar, fosite.ErrInvalidGrant.WithHint("The account this grant was issued to no longer exists."))
+		return
+	}
 	resp, err := s.provider.NewAccessResponse(ctx, ar)
 	if err != nil {
 		s.logTokenError(r, ar, err)

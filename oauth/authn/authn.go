@@ -99,3 +99,17 @@ var ErrUpstreamUnavailable = fmt.Errorf("%w: the API's login is unavailable", Er
 type Authenticator interface {
 	Authenticate(ctx context.Context, username, password string) (*Identity, error)
 }
+
+// ErrUnknownUser is returned by Directory.Lookup for an account that no
+// longer exists.
+var ErrUnknownUser = errors.New("the account no longer exists")
+
+// Directory is implemented by authenticators that can look a user up
+// without a password (the users file). The authorization server uses it on
+// every token use, so a removed user loses access at once and narrowed
+// scopes apply to tokens already issued.
+type Directory interface {
+	// Lookup returns the user's current identity, ErrUnknownUser, or an
+	// error wrapping ErrUnavailable.
+	Lookup(ctx context.Context, subject string) (*Identity, error)
+}

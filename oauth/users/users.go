@@ -191,5 +191,23 @@ func (f *File) Authenticate(ctx context.Context, username, password string) (*au
 	return id, nil
 }
 
+// Lookup implements authn.Directory: the user's current identity from the
+// file (reloaded when it changed), or authn.ErrUnknownUser.
+func (f *File) Lookup(ctx context.Context, subject string) (*authn.Identity, error) {
+	set, err := f.current()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", authn.ErrUnavailable, err)
+	}
+	u, ok := set.byName[subject]
+	if !ok {
+		return nil, authn.ErrUnknownUser
+	}
+	id := &authn.Identity{Subject: u.Name, DisplayName: u.DisplayName, AllowedScopes: slices.Clone(u.Scopes)}
+	if id.DisplayName == "" {
+		id.DisplayName = u.Name
+	}
+	return id, nil
+}
+
 // Path returns the file's path; it is empty for a File from NewStatic.
 func (f *File) Path() string { return f.path }
