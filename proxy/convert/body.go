@@ -174,6 +174,15 @@ func (t *toolBuilder) requestBody(bc *bodyChoice) {
 // markFileRoots marks the top of a form body and the members of its
 // compositions, whose file-like properties become file arguments.
 func markFileRoots(c *schemaConv, sr *openapi3.SchemaRef, depth int) {
+	markFileRootsFrom(c, sr, depth, map[*openapi3.Schema]int{})
+}
+
+// markFileRootsFrom is markFileRoots remembering the shallowest depth at
+// which each schema's members were walked: a spec can list one schema many
+// times in a composition at every level, and walking each listing again
+// would take width^depth steps. A schema is walked again only from a
+// shallower depth, where the depth bound lets it reach further.
+func markFileRootsFrom(c *schemaConv, sr *openapi3.SchemaRef, depth int, walked map[*openapi3.Schema]int) {
 	if sr == nil || sr.Value == nil || depth > 6 {
 		return
 	}
@@ -182,9 +191,13 @@ func markFileRoots(c *schemaConv, sr *openapi3.SchemaRef, depth int) {
 		c.fileRoots[canon] = true
 	}
 	s := sr.Value
+	if d, ok := walked[s]; ok && d <= depth {
+		return
+	}
+	walked[s] = depth
 	for _, list := range []openapi3.SchemaRefs{s.AllOf, s.AnyOf, s.OneOf} {
 		for _, x := range list {
-			markFileRoots(c, x, depth+1)
+			markFileRootsFrom(c, x, depth+1, walked)
 		}
 	}
 }

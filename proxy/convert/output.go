@@ -63,6 +63,20 @@ func successMedia(r *openapi3.Response) (string, *openapi3.MediaType) {
 // isObjectSchema reports whether a response schema describes a JSON object:
 // type object, or properties, or a composition whose members all do.
 func isObjectSchema(s *openapi3.Schema, depth int) bool {
+	return objectSchema(s, depth, map[objectAt]bool{})
+}
+
+// objectAt is a schema at a depth; the answer depends on both (the depth
+// bound), so that is what objectSchema remembers.
+type objectAt struct {
+	s     *openapi3.Schema
+	depth int
+}
+
+// objectSchema is isObjectSchema with its answers remembered: a spec can
+// list one schema many times in a composition at every level, and walking
+// each listing again would take width^depth steps.
+func objectSchema(s *openapi3.Schema, depth int, memo map[objectAt]bool) bool {
 	if s == nil || depth > 8 {
 		return false
 	}
@@ -72,16 +86,23 @@ func isObjectSchema(s *openapi3.Schema, depth int) bool {
 	if len(s.Properties) > 0 || s.AdditionalProperties.Schema != nil || len(s.PatternProperties) > 0 {
 		return true
 	}
+	key := objectAt{s, depth}
+	if v, ok := memo[key]; ok {
+		return v
+	}
 	for _, list := range []openapi3.SchemaRefs{s.AllOf, s.OneOf, s.AnyOf} {
 		if len(list) == 0 {
 			continue
 		}
+		all := true
 		for _, x := range list {
-			if x == nil || !isObjectSchema(x.Value, depth+1) {
-				return false
+			if x == nil || !objectSchema(x.Value, depth+1, memo) {
+				all = false
+				break
 			}
 		}
-		return true
+		memo[key] = all
+		return all
 	}
 	return false
 }

@@ -316,11 +316,20 @@ func (c *schemaConv) readOnlyNames(s *openapi3.Schema, ctx map[string]bool) map[
 	for k := range ctx {
 		out[k] = true
 	}
+	// walked keeps the shallowest depth each schema was walked at: a spec
+	// can list one schema many times in allOf at every level, and walking
+	// each listing again would take width^depth steps. A schema is walked
+	// again only from a shallower depth, where the bound lets it go further.
+	walked := map[*openapi3.Schema]int{}
 	var walk func(s *openapi3.Schema, depth int)
 	walk = func(s *openapi3.Schema, depth int) {
 		if s == nil || depth > 8 {
 			return
 		}
+		if d, ok := walked[s]; ok && d <= depth {
+			return
+		}
+		walked[s] = depth
 		for k, p := range s.Properties {
 			if p != nil && p.Value != nil && p.Value.ReadOnly {
 				out[k] = true

@@ -75,7 +75,10 @@ type Options struct {
 	SchemaCacheSize int
 	// Decorate is called on every outbound request after it is built, e.g.
 	// to add upstream credentials or a request ID. An error aborts the call
-	// with a tool error carrying the error's text.
+	// with a tool error carrying the error's text. A credential it adds
+	// should be named with MarkSecret(ctx, value), so that an upstream
+	// echoing it (a redirect's Location, a Link, an error page) does not
+	// show it to the agent.
 	Decorate func(ctx context.Context, req *http.Request) error
 	// OnUpstream, if set, is called after every request that was sent, with
 	// the response status (0 when no response arrived) and the time taken to
@@ -191,8 +194,10 @@ func (f *Forwarder) Call(ctx context.Context, baseURL string, op *catalog.Operat
 	// arguments, before Decorate may add credentials to it.
 	shown := displayURL(req.URL)
 	req.Header.Set("User-Agent", f.userAgent)
+	var red *redactor
 	if f.decorate != nil {
-		if err := f.decorate(ctx, req); err != nil {
+		secrets := &secretSet{}
+		if err := f.decorate(context.WithValue(ctx, secretsKey{}, secrets), req); err != nil {
 			f.log.Warn("decorate upstream request", "tool", op.Name, "err", err)
 			return mcp.NewToolResultError(fmt.Sprintf("Could not prepare the upstream request for tool %q; nothing was sent: %v", op.Name, err))
 		}
@@ -201,6 +206,8 @@ func (f *Forwarder) Call(ctx context.Context, baseURL string, op *catalog.Operat
 			f.log.Error("decorate changed the request origin", "tool", op.Name, "err", err)
 			return mcp.NewToolResultError("internal error: the upstream request was redirected away from the API base URL; nothing was sent")
 		}
+		// Keep the upstream from echoing a credential to the agent.
+		red = newRedactor(secrets)
 	}
 
 	start := time.Now()
@@ -222,9 +229,10 @@ func (f *Forwarder) Call(ctx context.Context, baseURL string, op *catalog.Operat
 		uri:        shown,
 		status:     resp.StatusCode,
 		statusText: statusText(resp),
-		header:     resp.Header,
+		header:     red.header(resp.Header),
 		body:       body,
 		truncated:  truncated,
+		redact:     red,
 	}
 	if readErr != nil {
 		return mcp.NewToolResultError(describeReadError(ctx, readErr, r, f.timeout))

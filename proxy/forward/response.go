@@ -31,12 +31,14 @@ type response struct {
 	mediaType    string
 	params       map[string]string // media type parameters (charset)
 	body         []byte
-	truncated    bool // body was cut at MaxResponseBytes
+	truncated    bool      // body was cut at MaxResponseBytes
+	redact       *redactor // credentials Decorate added; nil for none
 }
 
 // mapResponse turns an upstream response into a tool result.
 func (f *Forwarder) mapResponse(op *catalog.Operation, r *response) *mcp.CallToolResult {
 	r.mediaType, r.params = responseMediaType(r.header.Get("Content-Type"), r.body)
+	r.body = r.redact.body(r.body, r.mediaType)
 	if isJSONMedia(r.mediaType) || isTextMedia(r.mediaType) {
 		r.body = bytes.TrimPrefix(r.body, []byte("\xef\xbb\xbf")) // a UTF-8 BOM is not JSON
 	}

@@ -104,10 +104,17 @@ func (f *Forwarder) Validate(op *catalog.Operation, args map[string]any) error {
 	s := f.schemasFor(op)
 	s.input(f, op)
 	var problems []string
+	more := 0 // problems found but not described: only maxProblems are shown
 	if !f.allowUnknown {
 		for _, k := range sortedKeys(args) {
 			if _, ok := slices.BinarySearch(s.known, k); !ok {
-				problems = append(problems, unknownArgProblem(k, s.known))
+				// Arguments are outside input: thousands of unknown names
+				// must not each cost a description nobody will see.
+				if len(problems) < maxProblems {
+					problems = append(problems, unknownArgProblem(k, s.known))
+				} else {
+					more++
+				}
 			}
 		}
 	}
@@ -135,8 +142,9 @@ func (f *Forwarder) Validate(op *catalog.Operation, args map[string]any) error {
 	if len(problems) == 0 {
 		return nil
 	}
-	if len(problems) > maxProblems {
-		problems = append(problems[:maxProblems], fmt.Sprintf("(and %d more problems)", len(problems)-maxProblems))
+	if len(problems)+more > maxProblems {
+		more += len(problems) - min(len(problems), maxProblems)
+		problems = append(problems[:min(len(problems), maxProblems)], fmt.Sprintf("(and %d more problems)", more))
 	}
 	return &ArgumentError{Tool: op.Name, Problems: problems}
 }
@@ -167,11 +175,18 @@ func knownArgs(op *catalog.Operation) []string {
 	return known
 }
 
+// maxShownName bounds how much of an unknown argument name an error quotes.
+const maxShownName = 100
+
 func unknownArgProblem(name string, known []string) string {
-	if len(known) == 0 {
-		return fmt.Sprintf("unknown argument %q: this tool takes no arguments", name)
+	shown := name
+	if len(shown) > maxShownName {
+		shown = cutUTF8(shown, maxShownName) + "…"
 	}
-	msg := fmt.Sprintf("unknown argument %q", name)
+	if len(known) == 0 {
+		return fmt.Sprintf("unknown argument %q: this tool takes no arguments", shown)
+	}
+	msg := fmt.Sprintf("unknown argument %q", shown)
 	if best := closest(name, known); best != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", best)
 	}
@@ -182,8 +197,17 @@ func unknownArgProblem(name string, known []string) string {
 // distance at most 2), or "".
 func closest(name string, known []string) string {
 	best, bestD := "", 3
+	lname := ""
 	for _, k := range known {
-		if d := editDistance(strings.ToLower(name), strings.ToLower(k)); d < bestD {
+		// The distance is at least the difference in length; skipping
+		// those keeps a megabyte-long name from costing len*len steps.
+		if d := len(name) - len(k); d >= bestD || -d >= bestD {
+			continue
+		}
+		if lname == "" {
+			lname = strings.ToLower(name)
+		}
+		if d := editDistance(lname, strings.ToLower(k)); d < bestD {
 			best, bestD = k, d
 		}
 	}

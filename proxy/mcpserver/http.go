@@ -13,6 +13,8 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/mark3labs/mcp-go/mcp"
+
 	"github.com/specgate/specgate/proxy/catalog"
 )
 
@@ -137,41 +139,71 @@ func isCalling(ctx context.Context, name string) bool {
 	return false
 }
 
+// toolCall is one tools/call request: the tool it names and, for
+// call_operation, the operation it names.
+type toolCall struct{ name, op string }
+
 // toolCalls are the tools/call requests of one JSON-RPC message or batch.
-type toolCalls []struct {
-	Method string `json:"method"`
-	Params struct {
-		Name      string `json:"name"`
-		Arguments struct {
-			Name string `json:"name"` // the operation call_operation names
-		} `json:"arguments"`
-	} `json:"params"`
-}
+type toolCalls []toolCall
 
 // parseToolCalls reads a JSON-RPC message or batch once. Malformed bodies
 // yield nothing: mcp-go answers them with a proper JSON-RPC parse error.
+//
+// Each message is decoded exactly as mcp-go decodes it before running a
+// tool (the method through a struct, params through mcp.CallToolRequest,
+// call_operation's arguments as a map read by callOp's own stringArg), so
+// that key casing, duplicate keys, padded names or arguments of an
+// unexpected type can never make this pre-check look at another tool, or at
+// none, than the one mcp-go then runs.
 func parseToolCalls(body []byte) toolCalls {
 	body = bytes.TrimSpace(body)
-	var msgs toolCalls
 	if len(body) > 0 && body[0] == '[' {
-		if json.Unmarshal(body, &msgs) != nil {
+		var raws []json.RawMessage
+		if json.Unmarshal(body, &raws) != nil {
 			return nil
 		}
-		return msgs
+		var calls toolCalls
+		for _, raw := range raws {
+			if c, ok := parseToolCall(raw); ok {
+				calls = append(calls, c)
+			}
+		}
+		return calls
 	}
-	msgs = make(toolCalls, 1)
-	if json.Unmarshal(body, &msgs[0]) != nil {
-		return nil
+	if c, ok := parseToolCall(body); ok {
+		return toolCalls{c}
 	}
-	return msgs
+	return nil
+}
+
+// parseToolCall decodes one JSON-RPC message the way mcp-go's HandleMessage
+// does; ok is false unless it is a tools/call mcp-go would dispatch.
+func parseToolCall(raw []byte) (toolCall, bool) {
+	var base struct {
+		Method mcp.MCPMethod `json:"method"`
+	}
+	if json.Unmarshal(raw, &base) != nil || base.Method != mcp.MethodToolsCall {
+		return toolCall{}, false
+	}
+	var req mcp.CallToolRequest
+	if json.Unmarshal(raw, &req) != nil {
+		return toolCall{}, false
+	}
+	c := toolCall{name: req.Params.Name}
+	if c.name == CallToolName {
+		if args, err := objectArgs(req); err == nil {
+			c.op, _ = stringArg(args, "name")
+		}
+	}
+	return c, true
 }
 
 // names returns the names of the tools called.
 func (c toolCalls) names() []string {
 	var names []string
 	for _, m := range c {
-		if m.Method == "tools/call" && m.Params.Name != "" {
-			names = append(names, m.Params.Name)
+		if m.name != "" {
+			names = append(names, m.name)
 		}
 	}
 	return names
@@ -181,8 +213,8 @@ func (c toolCalls) names() []string {
 func (c toolCalls) operations() []string {
 	var names []string
 	for _, m := range c {
-		if m.Method == "tools/call" && m.Params.Name == CallToolName && m.Params.Arguments.Name != "" {
-			names = append(names, m.Params.Arguments.Name)
+		if m.name == CallToolName && m.op != "" {
+			names = append(names, m.op)
 		}
 	}
 	return names

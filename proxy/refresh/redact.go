@@ -1,12 +1,7 @@
 package refresh
 
-import "net/url"
+import "github.com/specgate/specgate/proxy/specload"
 
-// redactSource hides a password in a URL source before it is logged.
-func redactSource(source string) string {
-	u, err := url.Parse(source)
-	if err != nil || u.User == nil {
-		return source
-	}
-	return u.Redacted()
-}
+// redactSource hides a password and query values (often an access token)
+// in a URL source before it is logged or shown in the status.
+func redactSource(source string) string { return specload.RedactSource(source) }

@@ -24,8 +24,10 @@ type decoded struct {
 
 // decode reads a JSON or YAML document into generic form. A document whose
 // first significant byte is '{' is JSON, so its syntax errors are reported
-// as JSON errors rather than as YAML's.
-func decode(data []byte) (*decoded, *ParseError) {
+// as JSON errors rather than as YAML's. maxBytes is the document size cap
+// (Options.MaxBytes); a YAML document's aliases may not expand it into more
+// than twice that much JSON (see decodeYAML).
+func decode(data []byte, maxBytes int64) (*decoded, *ParseError) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	if len(trimmed) == 0 {
@@ -38,7 +40,7 @@ func decode(data []byte) (*decoded, *ParseError) {
 		}
 		return &decoded{root: v, isJSON: true}, nil
 	}
-	v, perr := decodeYAML(data)
+	v, perr := decodeYAML(data, 2*maxBytes)
 	if perr != nil {
 		return nil, perr
 	}
@@ -80,7 +82,12 @@ func position(data []byte, off int64) (line, col int) {
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-func decodeYAML(data []byte) (v any, perr *ParseError) {
+// decodeYAML decodes a YAML document. yaml.v3 bounds how many nodes aliases
+// add, but an alias of a large scalar is one node, so a small document can
+// still stand for gigabytes once every alias is written out (as the JSON
+// re-encoding for kin-openapi does). The expanded JSON size is therefore
+// counted while walking the result and capped at maxJSON.
+func decodeYAML(data []byte, maxJSON int64) (v any, perr *ParseError) {
 	defer func() {
 		// yaml.v3 has panicked on hostile input before; a spec is outside
 		// input, so turn that into an error rather than a crash.
@@ -100,11 +107,23 @@ func decodeYAML(data []byte) (v any, perr *ParseError) {
 		}
 		return nil, &ParseError{Err: fmt.Errorf("YAML: %w", err)}
 	}
-	v, err := jsonCompatible(v, nil)
+	budget := maxJSON
+	v, err := jsonCompatible(v, nil, &budget)
 	if err != nil {
 		return nil, &ParseError{Pointer: err.ptr, Err: err.err}
 	}
 	return v, nil
+}
+
+// spend charges n bytes of expanded JSON to budget and fails once the
+// document is larger than the budget allowed.
+func spend(budget *int64, n int, path []string) *pointerError {
+	*budget -= int64(n)
+	if *budget >= 0 {
+		return nil
+	}
+	return &pointerError{ptr: pointer(path), err: errors.New(
+		"the YAML document expands to too much JSON (are aliases repeating a large value?); see Options.MaxBytes")}
 }
 
 // isYAMLParserProblem reports whether a yaml.v3 problem comes from its
@@ -126,11 +145,17 @@ type pointerError struct {
 // jsonCompatible rewrites what YAML allows and JSON does not: maps with
 // non-string keys (`200:` response codes) become map[string]any, and
 // non-finite numbers are rejected. It rewrites in place where it can.
-func jsonCompatible(v any, path []string) (any, *pointerError) {
+func jsonCompatible(v any, path []string, budget *int64) (any, *pointerError) {
 	switch t := v.(type) {
 	case map[string]any:
+		if err := spend(budget, 2, path); err != nil {
+			return nil, err
+		}
 		for k, c := range t {
-			nc, err := jsonCompatible(c, append(path, k))
+			if err := spend(budget, len(k)+4, path); err != nil {
+				return nil, err
+			}
+			nc, err := jsonCompatible(c, append(path, k), budget)
 			if err != nil {
 				return nil, err
 			}
@@ -140,6 +165,9 @@ func jsonCompatible(v any, path []string) (any, *pointerError) {
 		}
 		return t, nil
 	case map[any]any:
+		if err := spend(budget, 2, path); err != nil {
+			return nil, err
+		}
 		m := make(map[string]any, len(t))
 		for k, c := range t {
 			var key string
@@ -151,7 +179,10 @@ func jsonCompatible(v any, path []string) (any, *pointerError) {
 			default:
 				key = fmt.Sprint(kk)
 			}
-			nc, err := jsonCompatible(c, append(path, key))
+			if err := spend(budget, len(key)+4, path); err != nil {
+				return nil, err
+			}
+			nc, err := jsonCompatible(c, append(path, key), budget)
 			if err != nil {
 				return nil, err
 			}
@@ -159,17 +190,32 @@ func jsonCompatible(v any, path []string) (any, *pointerError) {
 		}
 		return m, nil
 	case []any:
+		if err := spend(budget, 2, path); err != nil {
+			return nil, err
+		}
 		for i, c := range t {
-			nc, err := jsonCompatible(c, append(path, strconv.Itoa(i)))
+			nc, err := jsonCompatible(c, append(path, strconv.Itoa(i)), budget)
 			if err != nil {
 				return nil, err
 			}
 			t[i] = nc
 		}
 		return t, nil
+	case string:
+		// Escapes can make it longer; the raw length bounds what matters.
+		if err := spend(budget, len(t)+3, path); err != nil {
+			return nil, err
+		}
 	case float64:
 		if math.IsInf(t, 0) || math.IsNaN(t) {
 			return nil, &pointerError{ptr: pointer(path), err: fmt.Errorf("number %v cannot be represented in JSON", t)}
+		}
+		if err := spend(budget, 8, path); err != nil {
+			return nil, err
+		}
+	default:
+		if err := spend(budget, 8, path); err != nil {
+			return nil, err
 		}
 	}
 	return v, nil

@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -50,7 +51,8 @@ type Options struct {
 	// body included. Zero means DefaultTimeout.
 	Timeout time.Duration
 	// MaxBytes caps the size of each fetched document. Zero means
-	// DefaultMaxBytes.
+	// DefaultMaxBytes. A YAML document also may not expand, through its
+	// aliases, into more than twice this much JSON.
 	MaxBytes int64
 	// AllowExternalRefHosts lists the hosts ("host" or "host:port",
 	// case-insensitive) that external http(s) $refs may be fetched from,
@@ -136,11 +138,55 @@ func (e *ParseError) Error() string {
 // Unwrap returns the underlying error.
 func (e *ParseError) Unwrap() error { return e.Err }
 
-// redact hides a password in a URL source so errors and logs never carry it.
-func redact(source string) string {
-	u, err := url.Parse(source)
-	if err != nil || u.User == nil {
+// redact is RedactSource.
+func redact(source string) string { return RedactSource(source) }
+
+// RedactSource hides the credentials a spec source may carry before it goes
+// into an error, a log or a status page: a URL's password, and the values of
+// its query, since private spec URLs often carry an access token there
+// (?token=...). Parameter names stay, so the source is still recognizable.
+// A file path is returned unchanged.
+func RedactSource(source string) string {
+	if !strings.Contains(source, "://") {
 		return source
 	}
-	return u.Redacted()
+	u, err := url.Parse(source)
+	if err != nil {
+		// Cannot parse: drop the query and any userinfo by hand.
+		s, hadQuery := source, false
+		if i := strings.IndexAny(s, "?#"); i >= 0 {
+			s, hadQuery = s[:i], s[i] == '?'
+		}
+		if scheme, rest, ok := strings.Cut(s, "://"); ok {
+			authority, path, _ := strings.Cut(rest, "/")
+			if at := strings.LastIndexByte(authority, '@'); at >= 0 {
+				s = scheme + "://xxxxx@" + authority[at+1:]
+				if path != "" || strings.Contains(rest, "/") {
+					s += "/" + path
+				}
+			}
+		}
+		if hadQuery {
+			s += "?xxxxx"
+		}
+		return s
+	}
+	return redactURL(u)
+}
+
+// redactURL is u without its password and query values.
+func redactURL(u *url.URL) string {
+	c := *u
+	if c.RawQuery != "" {
+		parts := strings.Split(c.RawQuery, "&")
+		for i, p := range parts {
+			if name, _, ok := strings.Cut(p, "="); ok {
+				parts[i] = name + "=xxxxx"
+			} else if p != "" {
+				parts[i] = "xxxxx"
+			}
+		}
+		c.RawQuery = strings.Join(parts, "&")
+	}
+	return c.Redacted()
 }

@@ -97,13 +97,19 @@ func (f *fetcher) get(ctx context.Context, u *url.URL, prev *Document, check fun
 		}
 		if check != nil {
 			if why := check(r.URL); why != "" {
-				return fmt.Errorf("redirect to %s refused: %s", r.URL.Redacted(), why)
+				return fmt.Errorf("redirect to %s refused: %s", redactURL(r.URL), why)
 			}
 		}
 		return nil
 	}
 	resp, err := client.Do(req)
 	if err != nil {
+		// The client's *url.Error names the URL it failed on, query and all
+		// (the spec's, or a redirect's), and the query may hold a token.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = RedactSource(ue.URL)
+		}
 		return nil, err
 	}
 	defer resp.Body.Close()
@@ -169,7 +175,7 @@ func (f *fetcher) readExternal(ctx context.Context, u *url.URL, allowed func(*ur
 	}
 	r, err := f.get(ctx, u, nil, allowed)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
+		return nil, fmt.Errorf("fetch %s: %w", redactURL(u), err)
 	}
 	return r.data, nil
 }

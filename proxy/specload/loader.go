@@ -110,9 +110,9 @@ func (l *Loader) get(ctx context.Context, src *source, prev *Document) (*respons
 	start := time.Now()
 	r, err := l.fetch.get(ctx, src.url, prev, nil)
 	if err != nil {
-		return nil, fmt.Errorf("fetch spec %s: %w", src.url.Redacted(), err)
+		return nil, fmt.Errorf("fetch spec %s: %w", redactURL(src.url), err)
 	}
-	l.opts.Logger.DebugContext(ctx, "spec fetched", "source", src.url.Redacted(),
+	l.opts.Logger.DebugContext(ctx, "spec fetched", "source", redactURL(src.url),
 		"bytes", len(r.data), "not_modified", r.notModified, "duration", time.Since(start))
 	return r, nil
 }

@@ -322,7 +322,7 @@ func (n *normalizer) external(u *url.URL) *extDoc {
 		e.err = err
 		return e
 	}
-	dec, perr := decode(data)
+	dec, perr := decode(data, n.opts.MaxBytes)
 	if perr != nil {
 		perr.Source = redact(key)
 		e.err = perr

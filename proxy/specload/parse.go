@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -38,7 +39,7 @@ func parse(ctx context.Context, data []byte, source string, opts Options, f *fet
 		return pe
 	}
 
-	dec, perr := decode(data)
+	dec, perr := decode(data, opts.MaxBytes)
 	if perr != nil {
 		return nil, fail(perr)
 	}
@@ -107,7 +108,7 @@ func loadKin(ctx context.Context, body []byte, v2 bool, external map[string][]by
 		if b, ok := external[withoutFragment(u)]; ok {
 			return b, nil
 		}
-		return nil, fmt.Errorf("external reference %s is not allowed", u.Redacted())
+		return nil, fmt.Errorf("external reference %s is not allowed", redactURL(u))
 	}
 	if v2 {
 		var d2 openapi2.T
@@ -147,6 +148,11 @@ func parseSource(s string) (*source, error) {
 	if strings.Contains(s, "://") {
 		u, err := url.Parse(s)
 		if err != nil {
+			// url.Parse's error quotes the whole URL; keep only its reason.
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
 			return nil, fmt.Errorf("invalid spec URL %s: %w", redact(s), err)
 		}
 		switch strings.ToLower(u.Scheme) {

@@ -1,11 +1,15 @@
 package upstreamauth
 
 import (
+	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/specgate/specgate/proxy/forward"
 )
 
 // The config keys errors refer to; the settings table should use them.
@@ -202,6 +206,24 @@ func (p placement) apply(req *http.Request, v string) {
 		}
 		req.SetBasicAuth(user, pass)
 	}
+}
+
+// markSecret names the credential v, in every form apply sends it, to the
+// forwarder (forward.MarkSecret), which then keeps an upstream that echoes
+// the request (a redirect's Location, a Link, an error page quoting the URL,
+// an endpoint returning the request headers) from showing it to the agent.
+func (p placement) markSecret(ctx context.Context, v string) {
+	forward.MarkSecret(ctx, v)
+	if p.in != InBasic {
+		return
+	}
+	user, pass := p.basicUser, v
+	if user == "" {
+		user, pass, _ = strings.Cut(v, ":")
+		forward.MarkSecret(ctx, user) // a key sent as the user name ("sk_live_...:")
+	}
+	forward.MarkSecret(ctx, pass)
+	forward.MarkSecret(ctx, base64.StdEncoding.EncodeToString([]byte(user+":"+pass)))
 }
 
 // setQuery drops every name parameter from the raw query and appends

@@ -25,7 +25,11 @@
 // query parameter or cookie of the same name that a tool argument set.
 //
 // Secrets and tokens never appear in errors, logs or Describe. Errors name
-// the settings by their specgate config keys (upstream.*).
+// the settings by their specgate config keys (upstream.*). Decorate names
+// the credential it adds to the forwarder (forward.MarkSecret), so an
+// upstream that echoes the request (a redirect's Location, a Link, an error
+// page, an endpoint returning the request headers) does not show it to the
+// agent either.
 package upstreamauth
 
 import (
@@ -210,7 +214,9 @@ func (in *Injector) Decorate(ctx context.Context, req *http.Request) error {
 	}
 	switch in.mode {
 	case ModeStatic:
-		in.place.apply(req, in.secret.get())
+		v := in.secret.get()
+		in.place.apply(req, v)
+		in.place.markSecret(ctx, v)
 	case ModeUser:
 		who := "the signed-in user"
 		if subject != "" {
@@ -223,6 +229,7 @@ func (in *Injector) Decorate(ctx context.Context, req *http.Request) error {
 			return fmt.Errorf("the upstream credential of %s cannot be sent: %w", who, err)
 		}
 		in.place.apply(req, token)
+		in.place.markSecret(ctx, token)
 	}
 	if in.userHdr != "" && subject != "" {
 		if i := strings.IndexFunc(subject, isCtl); i >= 0 {
