@@ -2,7 +2,10 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/specgate/specgate/cmd/specgate/internal/config"
@@ -69,11 +72,27 @@ func (s *apiServer) build(ctx context.Context, doc *specload.Document, prev *cat
 	if err != nil {
 		return nil, err
 	}
+	// The upstream comes from the spec unless --base-url pins it: a
+	// refreshed spec must not move every call (and its credentials) to
+	// another host. Moving needs a restart or --base-url.
+	if prev != nil && s.cfg.BaseURL == "" && origin(prev.BaseURL) != origin(cat.BaseURL) {
+		return nil, fmt.Errorf("the refreshed spec moves the upstream from %s to %s; keeping the previous spec (restart specgate or set base_url to accept the new upstream)",
+			origin(prev.BaseURL), origin(cat.BaseURL))
+	}
 	if len(excluded) > 0 {
 		s.app.log.Info("operations excluded by the filter", "api", s.name, "count", len(excluded))
 		s.app.log.Debug("excluded operations", "api", s.name, "tools", excluded)
 	}
 	return cat, nil
+}
+
+// origin is a URL's scheme and host, the part a refresh may not change.
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
 }
 
 // serve builds the forwarder and the MCP endpoint once authentication is set up.

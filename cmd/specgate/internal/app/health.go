@@ -3,6 +3,8 @@ package app
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/specgate/specgate/proxy/specload"
 )
 
 // healthz reports liveness plus what is being served, as JSON.
@@ -15,7 +17,7 @@ func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
 			"name":         s.name,
 			"path":         s.path,
 			"mode":         s.mcp.Mode(),
-			"source":       s.source,
+			"source":       specload.RedactSource(s.source), // /healthz is public: no tokens from the URL
 			"title":        cat.Title,
 			"version":      cat.Version,
 			"digest":       cat.Digest,
